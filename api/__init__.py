@@ -1,0 +1,37 @@
+"""The Flask application factory: ``gunicorn "api:create_app()"`` and ``flask --app api …``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+import settings as settings_module
+from models.db import close_connection, init_db
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config: settings_module.Settings | None = None) -> Flask:
+    settings = config or settings_module.load()
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    init_db(settings.database_url, pool_size=settings.database_pool_size)
+
+    # A connection is taken lazily by the first query and handed back when the request ends.
+    app.teardown_request(lambda exc: close_connection())
+
+    from api import cli, errors, health, orders, products, users
+
+    errors.register_error_handlers(app)
+    for module in (health, products, users, orders):
+        app.register_blueprint(module.bp)
+    app.cli.add_command(cli.partners_cli)
+    app.cli.add_command(cli.keys_cli)
+    return app

@@ -1,0 +1,103 @@
+"""Orders: the marketplace places them, the partner answers, the marketplace adds what was missing.
+
+Each change is written in one transaction, and its messages (the webhook, the window's timer) are sent
+only after that transaction commits: a worker never wakes up for a row it cannot see yet.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from api.auth import allow, current_principal
+from api.pagination import page
+from api.schemas import OrderAnswer, OrderCreate, OrderInput
+from api.validation import parse_body, query_params
+from models import catalogue, deliveries, orders
+from models.db import db
+from models.errors import InvalidInput
+from models.keys import MARKETPLACE, OPERATOR, PARTNER
+from workers import delivery, processing_window
+
+bp = Blueprint("orders", __name__)
+
+
+def _window_seconds() -> float:
+    return current_app.config["SETTINGS"].processing_window_seconds
+
+
+def _visible_order(order_id: str) -> orders.Order:
+    return orders.get_order(order_id, partner_id=current_principal().partner_scope)
+
+
+def _notify_partner(order: orders.Order, event_type: str) -> deliveries.Delivery:
+    """Record the webhook for ``order`` in the caller's transaction."""
+    return deliveries.create_delivery(
+        order.partner_id, event_type, {**orders.order_document(order), "event": event_type}, order.id
+    )
+
+
+def _after_commit(order: orders.Order, webhook: deliveries.Delivery) -> None:
+    delivery.enqueue(webhook)
+    processing_window.schedule_close(order)
+
+
+@bp.post("/orders")
+@allow(OPERATOR, MARKETPLACE)
+def place_order():
+    body = parse_body(OrderCreate)
+    with db.atomic():
+        price = catalogue.orderable_price(body.prod_id, body.pricing_id)
+        order = orders.place_order(price, body.tpp_user_id, body.input, _window_seconds())
+        webhook = _notify_partner(order, orders.EVENT_CREATED)
+    _after_commit(order, webhook)
+    return orders.order_document(order), 201
+
+
+@bp.get("/orders")
+@allow(OPERATOR, MARKETPLACE, PARTNER)
+def list_orders():
+    params = query_params("limit", "starting_after", "status", "prod_id", "tpp_user_id")
+    query = orders.Order.select()
+    scope = current_principal().partner_scope
+    if scope:
+        query = query.where(orders.Order.partner == scope)
+    if "status" in params:
+        if params["status"] not in orders.STATUSES:
+            raise InvalidInput(
+                f"Unknown status {params['status']!r}.",
+                fields={"status": "must be one of " + ", ".join(orders.STATUSES)},
+            )
+        query = query.where(orders.Order.status == params["status"])
+    if "prod_id" in params:
+        query = query.where(orders.Order.product == params["prod_id"])
+    if "tpp_user_id" in params:
+        query = query.where(orders.Order.user == params["tpp_user_id"])
+    return page(query, orders.Order, params, orders.order_document)
+
+
+@bp.get("/orders/<order_id>")
+@allow(OPERATOR, MARKETPLACE, PARTNER)
+def get_order(order_id: str):
+    return orders.order_document(_visible_order(order_id))
+
+
+@bp.post("/orders/<order_id>")
+@allow(OPERATOR, PARTNER)
+def answer_order(order_id: str):
+    """The partner's update, as the guide shows it: ``{"status": "Succesful", "output": {...}}``."""
+    body = parse_body(OrderAnswer)
+    with db.atomic():
+        order = orders.answer(_visible_order(order_id), body.status, body.output)
+    return orders.order_document(order)
+
+
+@bp.patch("/orders/<order_id>")
+@allow(OPERATOR, MARKETPLACE)
+def add_order_input(order_id: str):
+    """The marketplace adds the fields a Need_more_info answer asked for; the partner hears again."""
+    body = parse_body(OrderInput)
+    with db.atomic():
+        order = orders.add_input(_visible_order(order_id), body.input, _window_seconds())
+        webhook = _notify_partner(order, orders.EVENT_INPUT_ADDED)
+    _after_commit(order, webhook)
+    return orders.order_document(order)

@@ -1,0 +1,51 @@
+"""Cursor pagination, newest first: ``?limit=20&starting_after=<id>`` -> ``{"data", "has_more"}``.
+
+A cursor is the last id of the previous page. Unlike an offset it does not skip or repeat rows while
+new ones are written, and it costs one index seek however deep the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from peewee import ModelSelect
+
+from models.errors import InvalidInput
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidInput(
+            f"limit must be an integer from 1 to {MAX_LIMIT}.",
+            fields={"limit": f"must be an integer from 1 to {MAX_LIMIT}"},
+        )
+    return int(raw)
+
+
+def page(
+    query: ModelSelect,
+    model: Any,
+    params: dict[str, str],
+    render: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of ``query`` (rows of ``model``, ordered by creation, newest first)."""
+    limit = parse_limit(params.get("limit"))
+    cursor_id = params.get("starting_after")
+    if cursor_id:
+        cursor = query.clone().where(model.id == cursor_id).first()
+        if cursor is None:
+            raise InvalidInput(
+                f"starting_after: no {model.__name__.lower()} {cursor_id}.",
+                fields={"starting_after": "does not exist"},
+            )
+        query = query.where(
+            (model.created_at < cursor.created_at)
+            | ((model.created_at == cursor.created_at) & (model.id < cursor_id))
+        )
+    rows = list(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
+    return {"data": [render(row) for row in rows[:limit]], "has_more": len(rows) > limit}

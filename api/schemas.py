@@ -1,0 +1,111 @@
+"""Request bodies, validated by pydantic: strict types, unknown fields refused, errors per field.
+
+These classes are the single statement of what each request accepts: the API validates with them
+and the OpenAPI document is generated from them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from models.catalogue import PRODUCT_TYPES
+from models.currencies import is_currency
+from models.orders import ANSWERS
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _product_type(value: str) -> str:
+    if value not in PRODUCT_TYPES:
+        raise ValueError(
+            "must be one of the integration guide's product types, such as 'utilities_broadband'"
+        )
+    return value
+
+
+def _currency(value: str) -> str:
+    code = value.upper()
+    if not is_currency(code):
+        raise ValueError("must be an ISO 4217 currency code in use, such as 'GBP'")
+    return code
+
+
+def _answer(value: str) -> str:
+    if value not in ANSWERS:
+        raise ValueError("must be one of 'Succesful', 'Need_more_info' or 'Failed'")
+    return ANSWERS[value]
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Value = Annotated[str, StringConstraints(max_length=5000)]
+# A map of string to string, as the guide's ``meta``, ``input`` and ``output`` are.
+StringMap = Annotated[dict[Key, Value], Field(max_length=100)]
+ProductType = Annotated[str, AfterValidator(_product_type)]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")),
+]
+
+
+class ProductCreate(Body):
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=5000)]
+    enabled: bool = True
+    meta: StringMap = Field(default_factory=dict)
+    product_type: ProductType
+    # Only an operator names the partner; a partner's products are its own.
+    partner_id: Id | None = None
+
+
+class ProductUpdate(Body):
+    # Every field may be left out; none may be null.
+    name: Name = None  # type: ignore[assignment]
+    description: Annotated[str, StringConstraints(max_length=5000)] = None  # type: ignore[assignment]
+    enabled: bool = None  # type: ignore[assignment]
+    meta: StringMap = None  # type: ignore[assignment]
+    product_type: ProductType = None  # type: ignore[assignment]
+
+
+class PriceCreate(Body):
+    name: Name
+    currency: Currency
+    amount: Annotated[int, Field(gt=0, le=10**15, description="In minor units: pennies for GBP.")]
+
+
+class UserCreate(Body):
+    first_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    last_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    email: Email
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    date_of_birth: date | None = None
+    address_line1: ShortText | None = None
+    address_line2: ShortText | None = None
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class OrderCreate(Body):
+    prod_id: Id
+    pricing_id: Id
+    tpp_user_id: Id
+    input: StringMap = Field(default_factory=dict)
+
+
+class OrderAnswer(Body):
+    status: Annotated[str, AfterValidator(_answer)]
+    output: StringMap = Field(default_factory=dict)
+
+
+class OrderInput(Body):
+    input: Annotated[dict[Key, Value], Field(min_length=1, max_length=100)]

@@ -1,0 +1,12 @@
+"""Courier's records, one module per aggregate. ``MODELS`` lists every table in dependency order."""
+
+from models.catalogue import Price, Product
+from models.deliveries import Attempt, Delivery
+from models.keys import ApiKey
+from models.orders import Order
+from models.partners import Partner, WebhookSecret
+from models.users import EndUser
+
+MODELS = [Partner, WebhookSecret, ApiKey, Product, Price, EndUser, Order, Delivery, Attempt]
+
+__all__ = ["MODELS"]

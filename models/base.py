@@ -1,0 +1,53 @@
+"""What every model shares: the database binding, UTC time, prefixed random ids and a JSON column."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from datetime import datetime, timezone
+from typing import Any
+
+from peewee import Model, TextField
+
+from models.db import db
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+_ID_LENGTH = 21  # ~125 bits, the length of the seed's example "prod_EfeUDJnTVdDigaqQ9rMaC"
+
+
+def new_id(prefix: str) -> str:
+    """A random, URL-safe id in the seed's style: ``prod_…``, ``price_…``, ``po_…``, ``tus_…``."""
+    return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+def utcnow() -> datetime:
+    """Naive UTC: every timestamp column holds UTC, whatever the server's time zone."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def isoformat(moment: datetime | None) -> str | None:
+    """ISO 8601 with an explicit UTC designator, as clients parse it."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds") + "Z"
+
+
+class JSONField(TextField):
+    """A JSON document stored as text, so that SQLite and PostgreSQL hold it the same way."""
+
+    def db_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def python_value(self, value: Any) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        return json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False

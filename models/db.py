@@ -1,0 +1,73 @@
+"""The database handle, declared unconfigured; ``init_db`` binds it to ``DATABASE_URL``.
+
+Nothing connects at import time. Web requests and worker messages open a connection lazily (on their
+first query) and close it when they end, which on PostgreSQL returns it to a bounded pool.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from peewee import Database, DatabaseProxy, PostgresqlDatabase
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+# WAL lets readers run beside the writer; the busy timeout makes writers from several threads queue
+# for the lock instead of failing at once.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "synchronous": "normal",
+}
+
+POOL_WAIT_SECONDS = 10
+
+
+def _database_for(url: str, pool_size: int) -> Database:
+    scheme = urlparse(url).scheme
+    if scheme.startswith("sqlite"):
+        # BEGIN IMMEDIATE takes the write lock when a transaction starts. A deferred transaction that
+        # reads first and writes second fails at once ("database is locked") if another thread wrote
+        # in between; an immediate one waits its turn under the busy timeout instead.
+        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+    if scheme in {"postgres", "postgresql"}:
+        # A pool caps the connections a process holds, whatever its thread count; a thread waits up
+        # to POOL_WAIT_SECONDS for a free one. Connections are recycled after five minutes.
+        pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
+        return connect(
+            pooled, max_connections=pool_size, stale_timeout=300, timeout=POOL_WAIT_SECONDS
+        )
+    return connect(url)
+
+
+def init_db(url: str, *, pool_size: int = 8) -> Database:
+    """Bind ``db`` to the database at ``url``. Binding it again the same way keeps the open pool."""
+    binding = (url, pool_size)
+    current = db.obj
+    if current is not None and getattr(current, "courier_binding", None) == binding:
+        return current
+    if current is not None:
+        _close_everything(current)
+    database = _database_for(url, pool_size)
+    database.courier_binding = binding
+    db.initialize(database)
+    return database
+
+
+def _close_everything(database: Database) -> None:
+    if hasattr(database, "close_all"):  # a pool: its idle connections too
+        database.close_all()
+    elif not database.is_closed():
+        database.close()
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def close_connection() -> None:
+    """Hand this thread's connection back (to the pool on PostgreSQL); safe when none is open."""
+    if db.obj is not None and not db.is_closed():
+        db.close()

@@ -1,0 +1,54 @@
+"""API keys. A key is random, shown once, and stored only as its SHA-256 digest.
+
+A slow hash would buy nothing here: a key carries 240 bits of randomness, so its digest cannot be
+reversed by guessing, and a fast digest keeps authentication to one indexed lookup per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from peewee import CharField, DateTimeField, ForeignKeyField
+
+from models.base import BaseModel, new_id, utcnow
+from models.errors import InvalidInput
+from models.partners import Partner
+
+OPERATOR = "operator"
+MARKETPLACE = "marketplace"
+PARTNER = "partner"
+ROLES = (OPERATOR, MARKETPLACE, PARTNER)
+
+KEY_PREFIX = "ck_"
+
+
+class ApiKey(BaseModel):
+    id = CharField(primary_key=True, default=lambda: new_id("key"))
+    role = CharField(max_length=20)
+    partner = ForeignKeyField(Partner, null=True, backref="api_keys", on_delete="CASCADE")
+    digest = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+
+
+def digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def issue_key(role: str, partner: Partner | None = None) -> tuple[ApiKey, str]:
+    """A new key for ``role``; returns the row and the plaintext, which is never stored."""
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}.", fields={"role": f"must be one of {ROLES}"})
+    if (role == PARTNER) != (partner is not None):
+        raise InvalidInput("A partner key belongs to exactly one partner; other keys to none.")
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(30)
+    key = ApiKey.create(role=role, partner=partner, digest=digest(plaintext))
+    return key, plaintext
+
+
+def authenticate(plaintext: str) -> ApiKey | None:
+    """The live key with this plaintext, or None."""
+    return ApiKey.get_or_none(
+        (ApiKey.digest == digest(plaintext)) & ApiKey.revoked_at.is_null()
+    )

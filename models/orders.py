@@ -1,0 +1,232 @@
+"""Orders: what an end user bought, the partner's answer, and the one-minute processing window.
+
+Status words are the integration guide's, its spelling included ("Succesful"). The transitions:
+
+    Pending        -> Succesful | Need_more_info | Failed   the partner answers
+    Need_more_info -> Succesful | Failed                    the partner decides without more input
+    Need_more_info -> Pending                               the marketplace adds the requested input
+    Succesful, Failed                                       final
+
+Every change is a conditional UPDATE on the status the change starts from, so two answers racing for
+the same order cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, fn
+
+from models.base import BaseModel, JSONField, isoformat, new_id, utcnow
+from models.catalogue import Price, Product
+from models.errors import Conflict, InvalidInput, NotFound
+from models.partners import Partner
+from models.users import EndUser
+
+PENDING = "Pending"
+SUCCESSFUL = "Succesful"  # sic: the integration guide's spelling, which partners already send
+NEED_MORE_INFO = "Need_more_info"
+FAILED = "Failed"
+STATUSES = (PENDING, SUCCESSFUL, NEED_MORE_INFO, FAILED)
+
+# The answers a partner may give, and the spellings accepted for them.
+ANSWERS = {SUCCESSFUL: SUCCESSFUL, "Successful": SUCCESSFUL, NEED_MORE_INFO: NEED_MORE_INFO, FAILED: FAILED}
+FINAL = (SUCCESSFUL, FAILED)
+ANSWERABLE = (PENDING, NEED_MORE_INFO)
+
+EVENT_CREATED = "order.created"
+EVENT_INPUT_ADDED = "order.input_added"
+
+
+class Order(BaseModel):
+    id = CharField(primary_key=True, default=lambda: new_id("po"))
+    partner = ForeignKeyField(Partner, backref="orders", on_delete="CASCADE")
+    product = ForeignKeyField(Product, backref="orders", on_delete="CASCADE")
+    price = ForeignKeyField(Price, backref="orders", on_delete="CASCADE")
+    user = ForeignKeyField(EndUser, backref="orders", on_delete="CASCADE")
+    status = CharField(max_length=20, default=PENDING, index=True)
+    input = JSONField(default=dict)
+    output = JSONField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    answered_at = DateTimeField(null=True)
+    # Which processing window is open: 1 when placed, one more each time the order returns to Pending.
+    window_round = IntegerField(default=1)
+    window_started_at = DateTimeField(default=utcnow)
+    window_ends_at = DateTimeField()
+    # Set when the window closed with the order still Pending (the partner had not answered in time).
+    window_expired_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "purchase_order"  # "order" is an SQL keyword
+        indexes = ((("partner", "created_at"), False), (("created_at",), False))
+
+    def is_processing(self, now: datetime | None = None) -> bool:
+        """What the marketplace's spinner shows: Pending, and the window still open."""
+        return self.status == PENDING and (now or utcnow()) < self.window_ends_at
+
+
+# The window backstop looks only at orders still waiting for an answer.
+Order.add_index(
+    Order.index(Order.window_ends_at, name="order_open_window").where(
+        (Order.status == PENDING) & Order.window_expired_at.is_null()
+    )
+)
+
+
+def order_document(order: Order, now: datetime | None = None) -> dict[str, Any]:
+    """The order as the integration guide shows it, plus its output, timestamps and window.
+
+    Both ``GET /orders/{id}`` and the webhook body use it, so a partner parses one shape.
+    """
+    return {
+        "id": order.id,
+        "status": order.status,
+        "input": order.input,
+        "prod_id": order.product_id,
+        "pricing_id": order.price_id,
+        "tpp_user_id": order.user_id,
+        "output": order.output,
+        "created_at": isoformat(order.created_at),
+        "updated_at": isoformat(order.updated_at),
+        "processing": order.is_processing(now),
+        "processing_window": {
+            "started_at": isoformat(order.window_started_at),
+            "ends_at": isoformat(order.window_ends_at),
+            "expired_at": isoformat(order.window_expired_at),
+        },
+    }
+
+
+def place_order(price: Price, user_id: str, order_input: dict[str, str], window_seconds: float) -> Order:
+    """A Pending order at ``price`` (already checked orderable), its processing window open."""
+    if not EndUser.select().where(EndUser.id == user_id).exists():
+        raise NotFound(f"No user {user_id}.", fields={"tpp_user_id": "does not exist"})
+    now = utcnow()
+    return Order.create(
+        partner=price.product.partner_id,
+        product=price.product_id,
+        price=price.id,
+        user=user_id,
+        input=order_input,
+        created_at=now,
+        updated_at=now,
+        window_started_at=now,
+        window_ends_at=now + timedelta(seconds=window_seconds),
+    )
+
+
+def get_order(order_id: str, *, partner_id: str | None = None) -> Order:
+    """The order, seen by ``partner_id`` when given: another partner's order does not exist."""
+    query = Order.select().where(Order.id == order_id)
+    if partner_id is not None:
+        query = query.where(Order.partner == partner_id)
+    order = query.first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def answer(order: Order, status: str, output: dict[str, str]) -> Order:
+    """The partner's answer. Repeating the answer an order already holds changes nothing."""
+    status = ANSWERS[status]
+    if status == NEED_MORE_INFO and not output.get("required_fields", "").strip():
+        raise InvalidInput(
+            "Say which fields are needed: Need_more_info takes output.required_fields.",
+            fields={"output.required_fields": "is required when the status is Need_more_info"},
+        )
+    if order.status == status and order.output == output:
+        return order
+    if order.status not in ANSWERABLE:
+        raise Conflict(
+            f"Order {order.id} is already {order.status}; it cannot become {status}.",
+            fields={"status": f"{order.status} is final"},
+            code="invalid_transition",
+        )
+    if order.status == NEED_MORE_INFO and status == NEED_MORE_INFO:
+        raise Conflict(
+            f"Order {order.id} is already waiting for more information.",
+            fields={"status": "the order already needs more info"},
+            code="invalid_transition",
+        )
+    now = utcnow()
+    changed = (
+        Order.update(status=status, output=output, answered_at=now, updated_at=now)
+        .where((Order.id == order.id) & (Order.status == order.status))
+        .execute()
+    )
+    if not changed:  # another answer won the race: judge this one against that
+        return answer(get_order(order.id), status, output)
+    return get_order(order.id)
+
+
+def add_input(order: Order, fields: dict[str, str], window_seconds: float) -> Order:
+    """The marketplace supplies what the partner asked for: the order is Pending again, in a new window."""
+    if order.status != NEED_MORE_INFO:
+        raise Conflict(
+            f"Order {order.id} is {order.status}; input can only be added when it is {NEED_MORE_INFO}.",
+            fields={"input": f"the order is {order.status}"},
+            code="invalid_transition",
+        )
+    now = utcnow()
+    changed = (
+        Order.update(
+            status=PENDING,
+            input={**order.input, **fields},
+            updated_at=now,
+            window_round=Order.window_round + 1,
+            window_started_at=now,
+            window_ends_at=now + timedelta(seconds=window_seconds),
+            window_expired_at=None,
+        )
+        .where((Order.id == order.id) & (Order.status == NEED_MORE_INFO))
+        .execute()
+    )
+    if not changed:
+        return add_input(get_order(order.id), fields, window_seconds)
+    return get_order(order.id)
+
+
+def expire_window(order_id: str, window_round: int, now: datetime | None = None) -> bool:
+    """Record that the window closed unanswered. False when answered, already closed or superseded."""
+    now = now or utcnow()
+    return bool(
+        Order.update(window_expired_at=now)
+        .where(
+            (Order.id == order_id)
+            & (Order.window_round == window_round)
+            & (Order.status == PENDING)
+            & Order.window_expired_at.is_null()
+            & (Order.window_ends_at <= now)
+        )
+        .execute()
+    )
+
+
+def expire_overdue_windows(now: datetime | None = None, limit: int = 1000) -> int:
+    """The backstop for lost timer messages: close every window past its end, at most ``limit``."""
+    now = now or utcnow()
+    overdue = (
+        Order.select(Order.id)
+        .where((Order.status == PENDING) & Order.window_expired_at.is_null() & (Order.window_ends_at <= now))
+        .limit(limit)
+    )
+    return Order.update(window_expired_at=now).where(Order.id.in_(overdue)).execute()
+
+
+def customer_of(partner_id: str, user_id: str) -> EndUser:
+    """The user, if they ordered from ``partner_id``: a partner sees only its own customers."""
+    user = (
+        EndUser.select()
+        .where(
+            (EndUser.id == user_id)
+            & fn.EXISTS(
+                Order.select(Order.id).where((Order.user == EndUser.id) & (Order.partner == partner_id))
+            )
+        )
+        .first()
+    )
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    return user

@@ -1,0 +1,112 @@
+"""Configuration, read from the environment in this one place (12-factor).
+
+Every value has a default that suits a first run on a laptop: with nothing set, Courier uses SQLite in
+``var/`` and Dramatiq's in-memory broker. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'courier.db'}"
+
+# Svix's schedule: after the first attempt, retry after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.
+DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+class ConfigurationError(ValueError):
+    """An environment variable holds a value Courier cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    # Connections each process may hold open at once (PostgreSQL only; SQLite opens one per thread).
+    database_pool_size: int = 8
+    redis_url: str | None = None
+    # Dramatiq keys live under this prefix; tests give each run its own.
+    redis_namespace: str = "courier"
+    processing_window_seconds: float = 60.0
+    webhook_timeout_seconds: float = 15.0
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    # Each retry delay is spread by +/- this fraction so that a partner coming back is not stampeded.
+    webhook_retry_jitter: float = 0.2
+    # A partner's Retry-After (on 429 and 503) is honoured up to this many seconds.
+    webhook_retry_after_max_seconds: float = 3600.0
+    webhook_allow_private_networks: bool = False
+    # Largest request body the API reads; bigger ones are refused with 413.
+    max_request_bytes: int = 256 * 1024
+    secret_key: str = field(default="dev-only-secret-key", repr=False)
+    environment: str = "development"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: the in-memory broker runs inside the process."""
+        return not self.redis_url
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_retry_schedule(raw: str) -> tuple[float, ...]:
+    """``"5,300,1800"`` -> ``(5.0, 300.0, 1800.0)``; an empty string means "never retry"."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        schedule = tuple(float(part) for part in parts)
+    except ValueError:
+        raise ConfigurationError(
+            f"WEBHOOK_RETRY_SCHEDULE must be seconds separated by commas, got {raw!r}"
+        ) from None
+    if any(delay < 0 for delay in schedule):
+        raise ConfigurationError("WEBHOOK_RETRY_SCHEDULE may not hold negative delays")
+    return schedule
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept Heroku's ``postgres://`` form alongside ``postgresql://``."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    schedule = env.get("WEBHOOK_RETRY_SCHEDULE")
+    return Settings(
+        database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        database_pool_size=int(_number(env, "DATABASE_POOL_SIZE", 8, minimum=1)),
+        redis_url=env.get("REDIS_URL") or None,
+        redis_namespace=env.get("REDIS_NAMESPACE") or "courier",
+        processing_window_seconds=_number(env, "PROCESSING_WINDOW_SECONDS", 60.0),
+        webhook_timeout_seconds=_number(env, "WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.001),
+        webhook_retry_schedule=(
+            DEFAULT_RETRY_SCHEDULE if schedule is None else parse_retry_schedule(schedule)
+        ),
+        webhook_retry_jitter=_number(env, "WEBHOOK_RETRY_JITTER", 0.2),
+        webhook_retry_after_max_seconds=_number(env, "WEBHOOK_RETRY_AFTER_MAX_SECONDS", 3600.0),
+        webhook_allow_private_networks=_flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+        max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
+        secret_key=env.get("SECRET_KEY") or "dev-only-secret-key",
+        environment=env.get("COURIER_ENV") or "development",
+    )

@@ -1,0 +1,97 @@
+"""Valid rows in one line each: ``partner = factories.partner(webhook_url=receiver.url)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import count
+from typing import Any
+
+from models import catalogue, keys, orders, partners, users
+from models.base import utcnow
+
+_serial = count(1)
+
+UNREACHABLE_URL = "http://127.0.0.1:9/webhooks"  # the discard port: nothing listens there
+
+
+@dataclass
+class PartnerAccount:
+    partner: partners.Partner
+    api_key: str
+    secret: str
+
+    @property
+    def id(self) -> str:
+        return self.partner.id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return auth(self.api_key)
+
+
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+def api_key(role: str) -> str:
+    return keys.issue_key(role)[1]
+
+
+def partner(webhook_url: str = UNREACHABLE_URL, name: str | None = None) -> PartnerAccount:
+    row, secret = partners.create_partner(name or f"Partner {next(_serial)}", webhook_url)
+    return PartnerAccount(row, keys.issue_key(keys.PARTNER, row)[1], secret)
+
+
+def product(owner: PartnerAccount | partners.Partner, **overrides: Any) -> catalogue.Product:
+    partner_id = owner.id
+    fields = {
+        "name": f"Fibre {next(_serial)}",
+        "description": "Full-fibre broadband.",
+        "enabled": True,
+        "meta": {"speed_mbps": "500"},
+        "product_type": "utilities_broadband",
+    }
+    fields.update(overrides)
+    return catalogue.create_product(partner_id, fields)
+
+
+def price(of: catalogue.Product, **overrides: Any) -> catalogue.Price:
+    fields = {"name": "Monthly payment", "currency": "GBP", "amount": 3999}
+    fields.update(overrides)
+    return catalogue.create_price(of, fields)
+
+
+def user(**overrides: Any) -> users.EndUser:
+    fields = {
+        "first_name": "Lisa",
+        "last_name": "Nichols",
+        "email": f"lisa{next(_serial)}@example.com",
+        "address_line1": "1 Example Street",
+        "postcode": "N1 9GU",
+    }
+    fields.update(overrides)
+    return users.create_user(fields)
+
+
+def order(
+    at: catalogue.Price | None = None,
+    by: users.EndUser | None = None,
+    status: str = orders.PENDING,
+    window_seconds: float = 60,
+    **overrides: Any,
+) -> orders.Order:
+    """An order written straight to the database: no webhook is sent for it."""
+    at = at or price(product(partner()))
+    by = by or user()
+    row = orders.place_order(at, by.id, overrides.pop("input", {"first_name": "Lisa"}), window_seconds)
+    if status != orders.PENDING or overrides:
+        orders.Order.update(status=status, **overrides).where(orders.Order.id == row.id).execute()
+        row = orders.get_order(row.id)
+    return row
+
+
+def expired(seconds_ago: float = 1) -> dict[str, Any]:
+    """Overrides for ``order()`` that place its window in the past."""
+    ended = utcnow() - timedelta(seconds=seconds_ago)
+    return {"window_started_at": ended - timedelta(seconds=60), "window_ends_at": ended}

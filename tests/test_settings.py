@@ -1,0 +1,27 @@
+import pytest
+
+import settings
+
+
+def test_defaults_suit_a_laptop():
+    loaded = settings.load({})
+
+    assert loaded.database_url.startswith("sqlite:///") and loaded.database_url.endswith("var/courier.db")
+    assert loaded.redis_url is None and loaded.embedded
+    assert loaded.processing_window_seconds == 60
+    assert loaded.webhook_timeout_seconds == 15
+    assert loaded.webhook_retry_schedule == (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+def test_herokus_postgres_scheme_is_understood():
+    loaded = settings.load({"DATABASE_URL": "postgres://u:p@db.example:5432/courier"})
+
+    assert loaded.database_url == "postgresql://u:p@db.example:5432/courier"
+
+
+def test_the_retry_schedule_is_seconds_separated_by_commas():
+    assert settings.load({"WEBHOOK_RETRY_SCHEDULE": "1, 2.5,60"}).webhook_retry_schedule == (1, 2.5, 60)
+    with pytest.raises(settings.ConfigurationError):
+        settings.load({"WEBHOOK_RETRY_SCHEDULE": "5,soon"})
+    with pytest.raises(settings.ConfigurationError):
+        settings.load({"PROCESSING_WINDOW_SECONDS": "a minute"})

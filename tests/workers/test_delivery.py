@@ -1,0 +1,187 @@
+import json
+import threading
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from models import deliveries, keys
+from models.db import close_connection
+from models.deliveries import Attempt, Delivery
+from tests import factories
+from tests.factories import auth
+from tests.helpers import wait_until
+from tests.receiver import Reset, Respond, Stall
+from workers import delivery
+
+
+@pytest.fixture
+def marketplace():
+    return auth(factories.api_key(keys.MARKETPLACE))
+
+
+def place_order(client, marketplace, partner, **input_fields):
+    product = factories.product(partner)
+    price = factories.price(product)
+    response = client.post(
+        "/orders",
+        json={
+            "prod_id": product.id,
+            "pricing_id": price.id,
+            "tpp_user_id": factories.user().id,
+            "input": input_fields or {"first_name": "Lisa"},
+        },
+        headers=marketplace,
+    )
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def delivery_of(order_id: str) -> Delivery:
+    return Delivery.get(Delivery.order == order_id)
+
+
+def attempts_of(order_id: str) -> list[Attempt]:
+    return list(Attempt.select().join(Delivery).where(Delivery.order == order_id).order_by(Attempt.id))
+
+
+def settled(order_id: str, state: str):
+    return lambda: delivery_of(order_id).state == state
+
+
+def test_the_order_reaches_the_partner_signed_by_the_standard_webhooks_verifier(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+
+    order = place_order(client, marketplace, acme)
+
+    (request,) = receiver.wait_for(1)
+    payload = Webhook(acme.secret).verify(request.body, request.headers)
+    assert {k: payload[k] for k in ("id", "status", "input", "prod_id", "pricing_id", "tpp_user_id")} == {
+        k: order[k] for k in ("id", "status", "input", "prod_id", "pricing_id", "tpp_user_id")
+    }
+    assert payload["event"] == "order.created"
+    assert request.headers["webhook-id"] == delivery_of(order["id"]).webhook_id
+    assert request.headers["content-type"] == "application/json"
+    wait_until(settled(order["id"], deliveries.SUCCEEDED))
+
+
+def test_a_tampered_body_fails_verification(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    place_order(client, marketplace, acme)
+
+    (request,) = receiver.wait_for(1)
+
+    with pytest.raises(Exception):
+        Webhook(acme.secret).verify(request.body.replace(b"Lisa", b"Lucy"), request.headers)
+
+
+def test_failures_are_retried_with_the_same_webhook_id_until_a_2xx(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    receiver.will(Respond(500, b"PBX Over capacity"), Respond(503))
+
+    order = place_order(client, marketplace, acme)
+
+    requests = receiver.wait_for(3)
+    assert len({r.headers["webhook-id"] for r in requests}) == 1
+    assert len({r.body for r in requests}) == 1  # the same bytes every time
+    assert requests[1].at - requests[0].at >= 0.1  # the test schedule: 0.1 s, then 0.2 s
+    assert requests[2].at - requests[1].at >= 0.2
+    wait_until(settled(order["id"], deliveries.SUCCEEDED))
+    logged = attempts_of(order["id"])
+    assert [a.status_code for a in logged] == [500, 503, 200]
+    assert logged[0].response_excerpt == "PBX Over capacity"
+    assert all(a.url == receiver.url and a.duration_ms >= 0 and a.trigger == "scheduled" for a in logged)
+
+
+def test_a_delivery_dies_when_the_schedule_runs_out(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    receiver.always(Respond(500))
+
+    order = place_order(client, marketplace, acme)
+
+    wait_until(settled(order["id"], deliveries.DEAD))
+    assert len(attempts_of(order["id"])) == 3  # the first attempt and the schedule's two retries
+    assert delivery_of(order["id"]).next_attempt_at is None
+
+
+def test_timeouts_resets_and_redirects_are_failures_recorded_with_their_cause(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    receiver.will(Stall(3), Reset(), Respond(302, headers={"Location": "http://127.0.0.1:9/"}))
+
+    order = place_order(client, marketplace, acme)
+
+    wait_until(settled(order["id"], deliveries.DEAD), timeout=15)
+    timeout, reset, redirect = attempts_of(order["id"])
+    assert timeout.status_code is None and "timed out" in timeout.error
+    assert reset.status_code is None and reset.error
+    assert redirect.status_code == 302
+    assert len(receiver.received) == 3  # the redirect was not followed
+
+
+def test_the_response_excerpt_is_bounded(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    receiver.will(Respond(200, b"x" * 100_000))
+
+    order = place_order(client, marketplace, acme)
+
+    wait_until(settled(order["id"], deliveries.SUCCEEDED))
+    (attempt,) = attempts_of(order["id"])
+    assert len(attempt.response_excerpt) == deliveries.EXCERPT_CHARS
+
+
+def test_a_duplicate_message_sends_nothing_twice(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    order = place_order(client, marketplace, acme)
+    receiver.wait_for(1)
+    wait_until(settled(order["id"], deliveries.SUCCEEDED))
+
+    delivery.deliver_webhook.send(delivery_of(order["id"]).id)
+    delivery.deliver_webhook.send(delivery_of(order["id"]).id)
+    late = place_order(client, marketplace, acme)  # a later order, to know the queue has moved on
+
+    wait_until(settled(late["id"], deliveries.SUCCEEDED))
+    assert [r.headers["webhook-id"] for r in receiver.received].count(delivery_of(order["id"]).webhook_id) == 1
+
+
+def test_two_workers_claiming_at_once_get_one_claim(receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_x"})
+    barrier = threading.Barrier(8)
+    claims = []
+
+    def contend():
+        barrier.wait()
+        try:
+            claims.append(deliveries.claim(row.id, lease_seconds=30))
+        finally:
+            close_connection()
+
+    threads = [threading.Thread(target=contend) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len([c for c in claims if c is not None]) == 1
+
+
+def test_a_lapsed_claim_cannot_overwrite_the_next_workers_result(receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_x"})
+    first = deliveries.claim(row.id, lease_seconds=-1)  # a worker that died: its lease has lapsed
+    second = deliveries.claim(row.id, lease_seconds=30)
+    ok = deliveries.AttemptResult(url=receiver.url, duration_ms=5, status_code=200)
+
+    assert second is not None
+    assert deliveries.record_attempt(first, ok, None) is None
+    assert deliveries.record_attempt(second, ok, None) == deliveries.SUCCEEDED
+    assert Attempt.select().where(Attempt.delivery == row.id).count() == 2
+
+
+def test_the_payload_is_serialised_once_and_kept(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    order = place_order(client, marketplace, acme)
+
+    (request,) = receiver.wait_for(1)
+
+    assert request.body.decode() == delivery_of(order["id"]).payload
+    assert json.loads(request.body)["id"] == order["id"]

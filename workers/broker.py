@@ -1,0 +1,58 @@
+"""The Dramatiq broker, built from the environment and set before any actor is declared.
+
+``REDIS_URL`` set: the Redis broker, whose queues and delayed messages outlive any process.
+Unset: Dramatiq's in-memory broker, for the embedded mode (``make run``) and the first test tier; its
+messages live and die with the process, and the sweeper re-sends what a restart lost.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Middleware
+
+import settings as settings_module
+from models.db import close_connection, init_db
+
+settings = settings_module.load()
+
+
+class DatabaseConnections(Middleware):
+    """Binds the database when a worker boots and returns each message's connection when it ends."""
+
+    def before_worker_boot(self, broker, worker):
+        init_db(settings.database_url, pool_size=settings.database_pool_size)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        close_connection()
+
+    after_skip_message = after_process_message
+
+
+class InMemoryBroker(StubBroker):
+    """Dramatiq's in-memory broker, with its delay queues reported as such.
+
+    ``StubBroker`` lists its delay queues among the ordinary ones, so a worker consumes them with the
+    work queues' small prefetch (two per thread): a handful of messages delayed by a minute, such as
+    processing-window timers, would then hold every later delayed message (retries included) until
+    they fall due. Reported apart, they get the delay prefetch a Redis-backed worker gives them.
+    """
+
+    def get_declared_queues(self) -> set[str]:
+        return set(self.queues) - self.delay_queues
+
+
+def build_broker() -> dramatiq.Broker:
+    if settings.redis_url:
+        broker: dramatiq.Broker = RedisBroker(
+            url=settings.redis_url, namespace=settings.redis_namespace
+        )
+    else:
+        broker = InMemoryBroker()
+    broker.add_middleware(DatabaseConnections())
+    return broker
+
+
+broker = build_broker()
+dramatiq.set_broker(broker)

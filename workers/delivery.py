@@ -1,0 +1,60 @@
+"""Delivering webhooks: claim the row, sign the stored body, POST it, log the attempt, schedule the next.
+
+The database row is the truth and the broker carries wake-ups. The retry schedule is carried by
+delayed messages (which the Redis broker keeps across restarts); a wake-up lost on the way is sent
+again by the sweeper, and a duplicate one finds nothing to claim.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from models import deliveries, partners
+from models.db import close_connection
+from workers import sender, signing
+from workers.broker import settings
+from workers.dispatch import dispatch
+
+# A claim outlives the request's timeout by this much, so that a worker still sending never loses
+# its claim to the sweeper; a worker that dies releases the row this long after the timeout.
+LEASE_MARGIN_SECONDS = 30
+
+
+def next_delay(attempt_number: int, result: deliveries.AttemptResult) -> float | None:
+    """When to try again after a failed attempt, or None when the schedule has run out."""
+    delay = deliveries.retry_delay(
+        settings.webhook_retry_schedule, attempt_number, settings.webhook_retry_jitter
+    )
+    if delay is not None and result.retry_after_seconds is not None:
+        # The partner asked for a pause: never come back sooner than it asked (within a bound).
+        delay = max(delay, min(result.retry_after_seconds, settings.webhook_retry_after_max_seconds))
+    return delay
+
+
+def attempt(claim: deliveries.Claim) -> deliveries.AttemptResult:
+    body = claim.payload.encode()
+    secrets = partners.signing_secrets(claim.partner_id)
+    close_connection()  # hold no database connection while waiting on the partner
+    headers = signing.signed_headers(secrets, claim.webhook_id, body)
+    return sender.post(claim.url, body, headers, settings.webhook_timeout_seconds)
+
+
+@dramatiq.actor(actor_name="deliver_webhook", queue_name="webhooks", max_retries=10, min_backoff=500)
+def deliver_webhook(delivery_id: int) -> None:
+    """Idempotent: only a claimable delivery is attempted. Dramatiq retries infrastructure errors only."""
+    claim = deliveries.claim(delivery_id, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+    if claim is None:
+        return
+    if claim.endpoint_disabled:
+        deliveries.hold(claim)
+        return
+    result = attempt(claim)
+    delay = None if result.succeeded else next_delay(claim.attempt_number, result)
+    state = deliveries.record_attempt(claim, result, delay)
+    if state == deliveries.RETRYING:
+        dispatch(deliver_webhook, delivery_id, delay_seconds=delay)
+
+
+def enqueue(delivery: deliveries.Delivery) -> bool:
+    """Send the first wake-up for a delivery just committed."""
+    return dispatch(deliver_webhook, delivery.id)

@@ -1,0 +1,27 @@
+"""The one-minute processing window: a delayed message closes it if the partner has not answered."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from models import orders
+from models.base import utcnow
+from workers.dispatch import dispatch
+
+
+@dramatiq.actor(actor_name="close_processing_window", queue_name="orders", max_retries=10, min_backoff=500)
+def close_processing_window(order_id: str, window_round: int) -> None:
+    """Idempotent: a conditional update records the expiry once, and only for the window still open."""
+    orders.expire_window(order_id, window_round)
+
+
+def schedule_close(order: orders.Order) -> bool:
+    """Wake up when the order's window ends."""
+    remaining = (order.window_ends_at - utcnow()).total_seconds()
+    return dispatch(close_processing_window, order.id, order.window_round, delay_seconds=remaining)
+
+
+@dramatiq.actor(actor_name="expire_overdue_windows", queue_name="maintenance", max_retries=3)
+def expire_overdue_windows() -> None:
+    """Idempotent backstop run by the clock: closes windows whose timer message was lost."""
+    orders.expire_overdue_windows()
