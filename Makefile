@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install clean
+.PHONY: run test lint install clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Courier needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,12 @@ test: install
 	else \
 		echo "== service tier not run: set DATABASE_URL and REDIS_URL to run it"; \
 	fi
+
+# Style and types: ruff (lint and format) and mypy on the packages.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var

@@ -10,9 +10,9 @@ what it may not see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
 from flask import g, request
 

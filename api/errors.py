@@ -80,9 +80,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     def database_unavailable(exc: Exception):
         logger.warning("database unavailable: %s", exc)
-        response = error_response(
-            503, "service_unavailable", "The database is unavailable; retry shortly."
-        )
+        response = error_response(503, "service_unavailable", "The database is unavailable; retry shortly.")
         response.headers["Retry-After"] = "1"
         return response
 

@@ -6,7 +6,8 @@ new ones are written, and it costs one index seek however deep the page.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from peewee import ModelSelect
 
@@ -28,7 +29,7 @@ def parse_limit(raw: str | None) -> int:
 
 
 def page(
-    query: ModelSelect,
+    query: ModelSelect[Any],
     model: Any,
     params: dict[str, str],
     render: Callable[[Any], dict[str, Any]],

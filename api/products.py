@@ -59,7 +59,7 @@ def create_product():
                 "A partner creates products for itself only.",
                 fields={"partner_id": "must be omitted or your own partner id"},
             )
-        partner_id = principal.partner_id
+        partner_id = principal.partner_scope or ""
     else:
         if body.partner_id is None:
             raise InvalidInput(
@@ -116,8 +116,7 @@ def create_price(prod_id: str):
 @bp.get("/products/<prod_id>/pricing")
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def list_prices(prod_id: str):
-    product = _product(prod_id)
-    prices = product.prices.order_by(catalogue.Price.created_at, catalogue.Price.id)
+    prices = catalogue.prices_of(_product(prod_id))
     return {"data": [price_json(price) for price in prices], "has_more": False}
 
 

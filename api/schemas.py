@@ -53,7 +53,9 @@ Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterVa
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")),
+    StringConstraints(
+        strip_whitespace=True, max_length=254, pattern=re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ),
 ]
 
 

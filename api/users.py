@@ -28,7 +28,7 @@ DETAIL_FIELDS = (
 
 
 def user_json(user: users.EndUser) -> dict:
-    document = {"id": user.id}
+    document: dict[str, str | None] = {"id": user.id}
     document.update({name: getattr(user, name) for name in DETAIL_FIELDS})
     document["date_of_birth"] = user.date_of_birth.isoformat() if user.date_of_birth else None
     document["created_at"] = isoformat(user.created_at)

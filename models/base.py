@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from peewee import Model, TextField
@@ -23,7 +23,7 @@ def new_id(prefix: str) -> str:
 
 def utcnow() -> datetime:
     """Naive UTC: every timestamp column holds UTC, whatever the server's time zone."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def isoformat(moment: datetime | None) -> str | None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    TextField,
+)
 
 from models.base import BaseModel, JSONField, new_id, utcnow
 from models.errors import Conflict, NotFound
@@ -45,6 +52,7 @@ PRODUCT_TYPES = (
 class Product(BaseModel):
     id = CharField(primary_key=True, default=lambda: new_id("prod"))
     partner = ForeignKeyField(Partner, backref="products", on_delete="CASCADE")
+    partner_id: str
     name = CharField(max_length=200)
     description = TextField()
     enabled = BooleanField(default=True)
@@ -57,6 +65,7 @@ class Product(BaseModel):
 class Price(BaseModel):
     id = CharField(primary_key=True, default=lambda: new_id("price"))
     product = ForeignKeyField(Product, backref="prices", on_delete="CASCADE")
+    product_id: str
     name = CharField(max_length=200)
     currency = CharField(max_length=3)
     amount = BigIntegerField()  # minor units: pennies for GBP
@@ -88,6 +97,10 @@ def get_product(product_id: str, *, partner_id: str | None = None) -> Product:
 
 def create_price(product: Product, fields: dict[str, Any]) -> Price:
     return Price.create(product=product, **fields)
+
+
+def prices_of(product: Product) -> list[Price]:
+    return list(Price.select().where(Price.product == product).order_by(Price.created_at, Price.id))
 
 
 def get_price(product: Product, price_id: str) -> Price:

@@ -36,9 +36,7 @@ def _database_for(url: str, pool_size: int) -> Database:
         # A pool caps the connections a process holds, whatever its thread count; a thread waits up
         # to POOL_WAIT_SECONDS for a free one. Connections are recycled after five minutes.
         pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
-        return connect(
-            pooled, max_connections=pool_size, stale_timeout=300, timeout=POOL_WAIT_SECONDS
-        )
+        return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=POOL_WAIT_SECONDS)
     return connect(url)
 
 
@@ -51,7 +49,7 @@ def init_db(url: str, *, pool_size: int = 8) -> Database:
     if current is not None:
         _close_everything(current)
     database = _database_for(url, pool_size)
-    database.courier_binding = binding
+    database.courier_binding = binding  # type: ignore[attr-defined]
     db.initialize(database)
     return database
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from peewee import (
     BigAutoField,
@@ -55,7 +56,9 @@ class Delivery(BaseModel):
     id = BigAutoField()
     webhook_id = CharField(max_length=40, unique=True, default=lambda: new_id("msg"))
     partner = ForeignKeyField(Partner, backref="deliveries", on_delete="CASCADE")
+    partner_id: str
     order = ForeignKeyField(Order, null=True, backref="deliveries", on_delete="CASCADE")
+    order_id: str | None
     event_type = CharField(max_length=60)
     payload = TextField()  # the exact body, serialised once
     state = CharField(max_length=12, default=PENDING)
@@ -147,12 +150,7 @@ def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -
     )
     if not taken:
         return None
-    row = (
-        Delivery.select(Delivery, Partner)
-        .join(Partner)
-        .where(Delivery.id == delivery_id)
-        .get()
-    )
+    row = Delivery.select(Delivery, Partner).join(Partner).where(Delivery.id == delivery_id).get()
     return Claim(
         delivery_id=row.id,
         webhook_id=row.webhook_id,

@@ -27,6 +27,7 @@ class ApiKey(BaseModel):
     id = CharField(primary_key=True, default=lambda: new_id("key"))
     role = CharField(max_length=20)
     partner = ForeignKeyField(Partner, null=True, backref="api_keys", on_delete="CASCADE")
+    partner_id: str | None
     digest = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     revoked_at = DateTimeField(null=True)
@@ -49,6 +50,4 @@ def issue_key(role: str, partner: Partner | None = None) -> tuple[ApiKey, str]:
 
 def authenticate(plaintext: str) -> ApiKey | None:
     """The live key with this plaintext, or None."""
-    return ApiKey.get_or_none(
-        (ApiKey.digest == digest(plaintext)) & ApiKey.revoked_at.is_null()
-    )
+    return ApiKey.get_or_none((ApiKey.digest == digest(plaintext)) & ApiKey.revoked_at.is_null())

@@ -45,6 +45,11 @@ class Order(BaseModel):
     product = ForeignKeyField(Product, backref="orders", on_delete="CASCADE")
     price = ForeignKeyField(Price, backref="orders", on_delete="CASCADE")
     user = ForeignKeyField(EndUser, backref="orders", on_delete="CASCADE")
+    # The foreign keys' raw ids, which Peewee adds beside each field (declared for type checkers).
+    partner_id: str
+    product_id: str
+    price_id: str
+    user_id: str
     status = CharField(max_length=20, default=PENDING, index=True)
     input = JSONField(default=dict)
     output = JSONField(null=True)

@@ -81,6 +81,6 @@ def signing_secrets(partner_id: str, now: datetime | None = None) -> list[str]:
             (WebhookSecret.partner == partner_id)
             & (WebhookSecret.expires_at.is_null() | (WebhookSecret.expires_at > now))
         )
-        .order_by(WebhookSecret.created_at.desc(), WebhookSecret.id.desc())
+        .order_by(WebhookSecret.created_at.desc())
     )
     return [row.secret for row in query]

@@ -44,7 +44,9 @@ def run(stop: threading.Event | None = None, jobs: tuple[Job, ...] = JOBS) -> No
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logger.info("clock started: %s", ", ".join(f"{j.actor.actor_name} every {j.every_seconds:g}s" for j in JOBS))
+    logger.info(
+        "clock started: %s", ", ".join(f"{j.actor.actor_name} every {j.every_seconds:g}s" for j in JOBS)
+    )
     run()
 
 

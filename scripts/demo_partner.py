@@ -99,7 +99,7 @@ class DemoPartner:
 
 def make_server(partner: DemoPartner, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (the http.server API)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status = partner.receive(dict(self.headers.items()), body)
             self.send_response(status)
@@ -115,7 +115,9 @@ def make_server(partner: DemoPartner, host: str, port: int) -> ThreadingHTTPServ
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--api", required=True, help="Courier's base URL")
     parser.add_argument("--key", required=True, help="the partner's API key")
     parser.add_argument("--secret", required=True, help="the partner's webhook secret (whsec_...)")

@@ -53,7 +53,9 @@ def demo_credentials(path: Path, webhook_url: str) -> dict[str, str]:
                 "product_type": "utilities_broadband",
             },
         )
-        price = catalogue.create_price(product, {"name": "Monthly payment", "currency": "GBP", "amount": 3999})
+        price = catalogue.create_price(
+            product, {"name": "Monthly payment", "currency": "GBP", "amount": 3999}
+        )
         user = users.create_user(
             {
                 "first_name": "Lisa",
@@ -106,26 +108,35 @@ def place_demo_order(api_url: str, creds: dict[str, str]) -> None:
         time.sleep(0.02)
         order = marketplace.get(f"{api_url}/orders/{order['id']}", timeout=10).json()
     elapsed = time.monotonic() - started
-    print(f"Demo order {order['id']}: {order['status']} after {elapsed:.3f}s, output {json.dumps(order['output'])}\n")
+    output = json.dumps(order["output"])
+    print(f"Demo order {order['id']}: {order['status']} after {elapsed:.3f}s, output {output}\n")
 
 
 def banner(api_url: str, partner_url: str, creds: dict[str, str], credentials_path: Path) -> str:
+    order = json.dumps(
+        {
+            "prod_id": creds["prod_id"],
+            "pricing_id": creds["pricing_id"],
+            "tpp_user_id": creds["tpp_user_id"],
+            "input": {"installation_date": "2026-12-01"},
+        }
+    )
     return f"""
 Courier is running.
   API            {api_url}            (GET {api_url}/health)
   demo partner   {partner_url}
   credentials    {credentials_path}
 
-  marketplace key  {creds['marketplace_key']}
-  partner key      {creds['partner_key']}
-  operator key     {creds['operator_key']}
-  webhook secret   {creds['webhook_secret']}
+  marketplace key  {creds["marketplace_key"]}
+  partner key      {creds["partner_key"]}
+  operator key     {creds["operator_key"]}
+  webhook secret   {creds["webhook_secret"]}
 
 Place an order as the marketplace:
-  curl -s {api_url}/orders -H 'Authorization: Bearer {creds['marketplace_key']}' \\
-    -d '{{"prod_id": "{creds['prod_id']}", "pricing_id": "{creds['pricing_id']}", "tpp_user_id": "{creds['tpp_user_id']}", "input": {{"installation_date": "2026-12-01"}}}}'
+  curl -s {api_url}/orders -H 'Authorization: Bearer {creds["marketplace_key"]}' \\
+    -d '{order}'
 Then read it back:
-  curl -s {api_url}/orders/<order id> -H 'Authorization: Bearer {creds['marketplace_key']}'
+  curl -s {api_url}/orders/<order id> -H 'Authorization: Bearer {creds["marketplace_key"]}'
 
 Press Ctrl-C to stop."""
 
@@ -134,7 +145,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the whole of Courier in one process.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     parser.add_argument("--partner-port", type=int, default=None)
-    parser.add_argument("--credentials", type=Path, default=DEFAULT_CREDENTIALS, help="where the demo keys are kept")
+    parser.add_argument(
+        "--credentials", type=Path, default=DEFAULT_CREDENTIALS, help="where the demo keys are kept"
+    )
     parser.add_argument("--no-demo-order", action="store_true", help="skip placing the demo order")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

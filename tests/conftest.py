@@ -82,16 +82,21 @@ else:
     os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_DIR}/courier.db"
     os.environ.pop("REDIS_URL", None)
 
+from peewee import OperationalError  # noqa: E402
+
 import settings as settings_module  # noqa: E402  (after the environment is arranged)
 from models import MODELS  # noqa: E402
 from models.db import close_connection, db  # noqa: E402
-from peewee import OperationalError  # noqa: E402
 from scripts.migrate import migrate  # noqa: E402
 from tests.receiver import Receiver  # noqa: E402
 
 
 def pytest_report_header(config):
-    tier = "service tier: PostgreSQL + Redis + dramatiq process" if SERVICE_TIER else "SQLite tier: in-memory broker"
+    tier = (
+        "service tier: PostgreSQL + Redis + dramatiq process"
+        if SERVICE_TIER
+        else "SQLite tier: in-memory broker"
+    )
     return f"courier: {tier} (run {RUN_ID})"
 
 

@@ -1,9 +1,9 @@
 """A partner's webhook endpoint for tests: a real HTTP server on 127.0.0.1 that can be told to misbehave.
 
-    with Receiver() as receiver:
-        receiver.will(Respond(500), Respond(500))   # the next two requests fail, then 200s again
-        receiver.always(Stall(5))                   # every request hangs for five seconds
-        received = receiver.wait_for(3)             # the first three requests it got
+with Receiver() as receiver:
+    receiver.will(Respond(500), Respond(500))   # the next two requests fail, then 200s again
+    receiver.always(Stall(5))                   # every request hangs for five seconds
+    received = receiver.wait_for(3)             # the first three requests it got
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):  # noqa: N802 (the http.server API)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 receiver._record(Received(self.path, headers, body, time.monotonic()))
@@ -114,7 +114,7 @@ class Receiver:
 
         return Handler
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -45,9 +45,7 @@ class InMemoryBroker(StubBroker):
 
 def build_broker() -> dramatiq.Broker:
     if settings.redis_url:
-        broker: dramatiq.Broker = RedisBroker(
-            url=settings.redis_url, namespace=settings.redis_namespace
-        )
+        broker: dramatiq.Broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace)
     else:
         broker = InMemoryBroker()
     broker.add_middleware(DatabaseConnections())

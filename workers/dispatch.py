@@ -36,8 +36,6 @@ def dispatch(actor: dramatiq.Actor, *args, delay_seconds: float | None = None) -
     try:
         _send(actor, args, delay_ms)
     except TRANSIENT:
-        logger.warning(
-            "broker unreachable; %s%r left for the sweeper", actor.actor_name, args, exc_info=True
-        )
+        logger.warning("broker unreachable; %s%r left for the sweeper", actor.actor_name, args, exc_info=True)
         return False
     return True

@@ -30,7 +30,9 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signed_headers(secrets: list[str], webhook_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    secrets: list[str], webhook_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
     """The three headers that let a partner check ``body`` came from us, unchanged and recently."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     return {

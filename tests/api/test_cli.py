@@ -10,7 +10,9 @@ def invoke(app, *args):
 
 
 def test_partners_create_prints_the_id_key_and_secret_as_json(app, client):
-    result = invoke(app, "partners", "create", "--name", "Acme Broadband", "--webhook-url", "https://acme.example/hooks")
+    result = invoke(
+        app, "partners", "create", "--name", "Acme Broadband", "--webhook-url", "https://acme.example/hooks"
+    )
 
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)

@@ -133,7 +133,9 @@ def test_a_final_order_cannot_change_but_an_identical_answer_is_accepted(client,
     client.post(f"/orders/{order['id']}", json=failed, headers=acme.headers)
 
     repeat = client.post(f"/orders/{order['id']}", json=failed, headers=acme.headers)
-    change = client.post(f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers)
+    change = client.post(
+        f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers
+    )
 
     assert repeat.status_code == 200
     assert change.status_code == 409
@@ -145,7 +147,9 @@ def test_an_unknown_status_word_is_refused(client, marketplace, shop):
     acme, product, price, user = shop
     order = place(client, marketplace, product, price, user).get_json()
 
-    response = client.post(f"/orders/{order['id']}", json={"status": "Done", "output": {}}, headers=acme.headers)
+    response = client.post(
+        f"/orders/{order['id']}", json={"status": "Done", "output": {}}, headers=acme.headers
+    )
 
     assert response.status_code == 400
     assert "status" in response.get_json()["error"]["fields"]
@@ -155,15 +159,15 @@ def test_need_more_info_names_the_fields_it_needs(client, marketplace, shop):
     acme, product, price, user = shop
     order = place(client, marketplace, product, price, user).get_json()
 
-    vague = client.post(f"/orders/{order['id']}", json={"status": "Need_more_info", "output": {}}, headers=acme.headers)
+    vague = client.post(
+        f"/orders/{order['id']}", json={"status": "Need_more_info", "output": {}}, headers=acme.headers
+    )
 
     assert vague.status_code == 400
     assert "output.required_fields" in vague.get_json()["error"]["fields"]
 
 
-def test_need_more_info_then_input_returns_the_order_to_pending_and_notifies_again(
-    client, marketplace, shop
-):
+def test_need_more_info_then_input_returns_the_order_to_pending_and_notifies_again(client, marketplace, shop):
     acme, product, price, user = shop
     order = place(client, marketplace, product, price, user).get_json()
     client.post(
@@ -173,7 +177,9 @@ def test_need_more_info_then_input_returns_the_order_to_pending_and_notifies_aga
     )
 
     response = client.patch(
-        f"/orders/{order['id']}", json={"input": {"engineer_appointment_date": "2026-12-01"}}, headers=marketplace
+        f"/orders/{order['id']}",
+        json={"input": {"engineer_appointment_date": "2026-12-01"}},
+        headers=marketplace,
     )
 
     resumed = response.get_json()
@@ -183,7 +189,9 @@ def test_need_more_info_then_input_returns_the_order_to_pending_and_notifies_aga
     assert resumed["input"]["sort_code"] == "11-22-33"
     events = [d.event_type for d in deliveries.Delivery.select().order_by(deliveries.Delivery.id)]
     assert events == ["order.created", "order.input_added"]
-    settled = client.post(f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers)
+    settled = client.post(
+        f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers
+    )
     assert settled.status_code == 200
 
 
@@ -203,7 +211,9 @@ def test_another_partners_order_is_a_404(client, marketplace, shop):
     order = place(client, marketplace, product, price, user).get_json()
 
     assert client.get(f"/orders/{order['id']}", headers=rival.headers).status_code == 404
-    answer = client.post(f"/orders/{order['id']}", json={"status": "Failed", "output": {}}, headers=rival.headers)
+    answer = client.post(
+        f"/orders/{order['id']}", json={"status": "Failed", "output": {}}, headers=rival.headers
+    )
     assert answer.status_code == 404
     assert orders.get_order(order["id"]).status == "Pending"
 
@@ -231,14 +241,18 @@ def test_the_processing_window_closes_unanswered_and_get_shows_it(make_app, shop
     order = place(client, marketplace, product, price, user).get_json()
 
     closed = wait_until(
-        lambda: (o := client.get(f"/orders/{order['id']}", headers=marketplace).get_json())[
-            "processing_window"
-        ]["expired_at"]
-        and o
+        lambda: (
+            (o := client.get(f"/orders/{order['id']}", headers=marketplace).get_json())["processing_window"][
+                "expired_at"
+            ]
+            and o
+        )
     )
     assert closed["status"] == "Pending"
     assert closed["processing"] is False
-    late = client.post(f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers)
+    late = client.post(
+        f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers
+    )
     assert late.status_code == 200  # the partner can still settle it, as from the dashboard
 
 
@@ -252,5 +266,7 @@ def test_an_answered_order_keeps_no_expiry(make_app, shop):
 
     wait_until(lambda: orders.get_order(order["id"]).window_ends_at <= orders.utcnow())
     # Give the window's timer time to fire before looking.
-    wait_until(lambda: not orders.Order.select().where(orders.Order.window_expired_at.is_null(False)).exists(), 0.5)
+    wait_until(
+        lambda: not orders.Order.select().where(orders.Order.window_expired_at.is_null(False)).exists(), 0.5
+    )
     assert orders.get_order(order["id"]).window_expired_at is None

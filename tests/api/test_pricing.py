@@ -57,7 +57,9 @@ def test_pricing_an_unknown_product_is_a_404(client):
     acme = factories.partner()
 
     response = client.post(
-        "/products/prod_nope/pricing", json={"name": "x", "currency": "GBP", "amount": 1}, headers=acme.headers
+        "/products/prod_nope/pricing",
+        json={"name": "x", "currency": "GBP", "amount": 1},
+        headers=acme.headers,
     )
 
     assert response.status_code == 404

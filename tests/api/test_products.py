@@ -122,9 +122,14 @@ def test_another_partners_product_does_not_exist_for_a_partner(client):
         client.patch(f"/products/{product.id}", json={"enabled": False}, headers=acme.headers).status_code
         == 404
     )
-    assert client.post(
-        f"/products/{product.id}/pricing", json={"name": "x", "currency": "GBP", "amount": 1}, headers=acme.headers
-    ).status_code == 404
+    assert (
+        client.post(
+            f"/products/{product.id}/pricing",
+            json={"name": "x", "currency": "GBP", "amount": 1},
+            headers=acme.headers,
+        ).status_code
+        == 404
+    )
 
 
 def test_lists_are_scoped_filtered_and_paginated(client):

@@ -25,7 +25,12 @@ def test_the_embedded_system_settles_the_demo_order_within_a_second(tmp_path):
         "--credentials", str(tmp_path / "demo.json"),
     ]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     try:

@@ -2,7 +2,7 @@ import json
 import threading
 
 import pytest
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from models import deliveries, keys
 from models.db import close_connection
@@ -48,7 +48,9 @@ def settled(order_id: str, state: str):
     return lambda: delivery_of(order_id).state == state
 
 
-def test_the_order_reaches_the_partner_signed_by_the_standard_webhooks_verifier(client, marketplace, receiver):
+def test_the_order_reaches_the_partner_signed_by_the_standard_webhooks_verifier(
+    client, marketplace, receiver
+):
     acme = factories.partner(webhook_url=receiver.url)
 
     order = place_order(client, marketplace, acme)
@@ -70,7 +72,7 @@ def test_a_tampered_body_fails_verification(client, marketplace, receiver):
 
     (request,) = receiver.wait_for(1)
 
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook(acme.secret).verify(request.body.replace(b"Lisa", b"Lucy"), request.headers)
 
 
@@ -139,7 +141,9 @@ def test_a_duplicate_message_sends_nothing_twice(client, marketplace, receiver):
     late = place_order(client, marketplace, acme)  # a later order, to know the queue has moved on
 
     wait_until(settled(late["id"], deliveries.SUCCEEDED))
-    assert [r.headers["webhook-id"] for r in receiver.received].count(delivery_of(order["id"]).webhook_id) == 1
+    assert [r.headers["webhook-id"] for r in receiver.received].count(
+        delivery_of(order["id"]).webhook_id
+    ) == 1
 
 
 def test_two_workers_claiming_at_once_get_one_claim(receiver):

@@ -18,7 +18,10 @@ def test_signatures_match_the_specifications_example():
 
 
 def test_every_valid_secret_signs_and_the_reference_verifier_accepts_each():
-    old, new = "whsec_" + base64.b64encode(b"a" * 32).decode(), "whsec_" + base64.b64encode(b"b" * 32).decode()
+    old, new = (
+        "whsec_" + base64.b64encode(b"a" * 32).decode(),
+        "whsec_" + base64.b64encode(b"b" * 32).decode(),
+    )
 
     headers = signing.signed_headers([new, old], "msg_1", b"{}")
 
@@ -34,4 +37,6 @@ def test_our_verifier_refuses_stale_timestamps_and_foreign_secrets():
     with pytest.raises(signing.InvalidSignature):
         signing.verify(SPEC_SECRET, headers, SPEC_BODY, now=SPEC_TIMESTAMP + 3600)
     with pytest.raises(signing.InvalidSignature):
-        signing.verify("whsec_" + base64.b64encode(b"c" * 32).decode(), headers, SPEC_BODY, now=SPEC_TIMESTAMP)
+        signing.verify(
+            "whsec_" + base64.b64encode(b"c" * 32).decode(), headers, SPEC_BODY, now=SPEC_TIMESTAMP
+        )
