@@ -38,6 +38,14 @@ class Settings:
     # A partner's Retry-After (on 429 and 503) is honoured up to this many seconds.
     webhook_retry_after_max_seconds: float = 3600.0
     webhook_allow_private_networks: bool = False
+    # An endpoint that has failed every attempt for this long is disabled (default five days).
+    endpoint_disable_after_seconds: float = 5 * 86400.0
+    # Isolation: the share of a worker process's threads one partner may hold, and the slots left to a
+    # partner whose last attempt failed.
+    webhook_partner_share: float = 0.5
+    webhook_failing_partner_slots: int = 1
+    # The sweeper re-sends a delivery due this long ago whose message has not come (lost by the broker).
+    sweeper_grace_seconds: float = 60.0
     # Largest request body the API reads; bigger ones are refused with 413.
     max_request_bytes: int = 256 * 1024
     secret_key: str = field(default="dev-only-secret-key", repr=False)
@@ -106,6 +114,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_jitter=_number(env, "WEBHOOK_RETRY_JITTER", 0.2),
         webhook_retry_after_max_seconds=_number(env, "WEBHOOK_RETRY_AFTER_MAX_SECONDS", 3600.0),
         webhook_allow_private_networks=_flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+        endpoint_disable_after_seconds=_number(env, "ENDPOINT_DISABLE_AFTER_SECONDS", 5 * 86400.0),
+        webhook_partner_share=_number(env, "WEBHOOK_PARTNER_SHARE", 0.5, minimum=0.01),
+        webhook_failing_partner_slots=int(_number(env, "WEBHOOK_FAILING_PARTNER_SLOTS", 1, minimum=1)),
+        sweeper_grace_seconds=_number(env, "SWEEPER_GRACE_SECONDS", 60.0),
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
         secret_key=env.get("SECRET_KEY") or "dev-only-secret-key",
         environment=env.get("COURIER_ENV") or "development",

@@ -1,21 +1,27 @@
-"""Operator commands: ``flask --app api partners create …`` and ``flask --app api keys create …``.
+"""Operator commands: ``flask --app api partners …``, ``keys …`` and ``deliveries …``.
 
-Each prints JSON, so a script can read what it made; keys and secrets are shown this once only.
+Each prints JSON, so a script can read what it did; keys and secrets are shown this once only.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask.cli import AppGroup
 
-from models import keys, partners
+from api.deliveries import attempt_json, delivery_json
+from api.partners import partner_json
+from models import keys, partners, redelivery
 from models.db import db
+from models.deliveries import STATES, Attempt
 from models.errors import DomainError
+from workers.delivery import send_now
 
-partners_cli = AppGroup("partners", help="Manage partners (TPPs).")
+partners_cli = AppGroup("partners", help="Manage partners (TPPs) and their endpoints.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
+deliveries_cli = AppGroup("deliveries", help="Watch and re-queue webhook deliveries.")
 
 
 def _emit(document: dict) -> None:
@@ -51,22 +57,35 @@ def create_partner(name: str, webhook_url: str) -> None:
 
 @partners_cli.command("list")
 def list_partners() -> None:
-    """List partners and the state of their endpoints."""
+    """List partners and the health of their endpoints."""
     rows = partners.Partner.select().order_by(partners.Partner.created_at)
-    _emit(
-        {
-            "data": [
-                {
-                    "partner_id": p.id,
-                    "name": p.name,
-                    "webhook_url": p.webhook_url,
-                    "endpoint_enabled": p.endpoint_enabled,
-                    "disabled_reason": p.disabled_reason,
-                }
-                for p in rows
-            ]
-        }
-    )
+    _emit({"data": [partner_json(p) for p in rows]})
+
+
+@partners_cli.command("enable")
+@click.argument("partner_id")
+def enable_partner(partner_id: str) -> None:
+    """Enable a disabled endpoint; its held deliveries go out at once."""
+    try:
+        with db.atomic():
+            partners.enable_endpoint(partner_id)
+            released = redelivery.release_held(partner_id)
+    except DomainError as exc:
+        _fail(exc)
+    send_now(released)
+    _emit({"partner_id": partner_id, "endpoint_enabled": True, "released_deliveries": len(released)})
+
+
+@partners_cli.command("rotate-secret")
+@click.argument("partner_id")
+def rotate_secret(partner_id: str) -> None:
+    """Issue a new webhook secret; the old one keeps signing for 24 hours."""
+    try:
+        with db.atomic():
+            secret, expires_at = partners.rotate_secret(partner_id)
+    except DomainError as exc:
+        _fail(exc)
+    _emit({"partner_id": partner_id, "webhook_secret": secret, "previous_secret_expires_at": str(expires_at)})
 
 
 @keys_cli.command("create")
@@ -81,3 +100,80 @@ def create_key(role: str, partner_id: str | None) -> None:
     except DomainError as exc:
         _fail(exc)
     _emit({"key_id": key.id, "role": role, "partner_id": partner_id, "api_key": plaintext})
+
+
+def _filter_options(command):
+    options = [
+        click.option("--partner", "partner_id", help="Only this partner's deliveries."),
+        click.option("--state", type=click.Choice(STATES), help="Only deliveries in this state."),
+        click.option("--event", "event_type", help="Only this event type, e.g. order.created."),
+        click.option("--since", type=click.DateTime(), help="Created at or after (UTC)."),
+        click.option("--until", type=click.DateTime(), help="Created before (UTC)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filters(partner_id, state, event_type, since, until) -> redelivery.Filters:
+    return redelivery.Filters(
+        partner_id=partner_id, state=state, event_type=event_type, created_after=since, created_before=until
+    )
+
+
+@deliveries_cli.command("list")
+@_filter_options
+@click.option("--limit", default=50, show_default=True)
+def list_deliveries(partner_id, state, event_type, since, until, limit) -> None:
+    """List deliveries, newest first."""
+    query = redelivery.matching(_filters(partner_id, state, event_type, since, until))
+    rows = query.order_by(redelivery.Delivery.created_at.desc()).limit(limit)
+    _emit({"data": [delivery_json(row) for row in rows]})
+
+
+@deliveries_cli.command("show")
+@click.argument("delivery_id", type=int)
+def show_delivery(delivery_id: int) -> None:
+    """Show a delivery with its every attempt."""
+    try:
+        delivery = redelivery.get_delivery(delivery_id)
+    except DomainError as exc:
+        _fail(exc)
+    attempts = Attempt.select().where(Attempt.delivery == delivery.id).order_by(Attempt.id)
+    _emit({**delivery_json(delivery), "attempts": [attempt_json(a) for a in attempts]})
+
+
+@deliveries_cli.command("requeue")
+@click.argument("delivery_id", type=int)
+def requeue_delivery(delivery_id: int) -> None:
+    """Attempt one delivery again now, with the same webhook-id."""
+    try:
+        with db.atomic():
+            requeued = redelivery.requeue(redelivery.get_delivery(delivery_id))
+    except DomainError as exc:
+        _fail(exc)
+    if requeued:
+        send_now([delivery_id])
+    _emit({"delivery_id": delivery_id, "requeued": requeued})
+
+
+@deliveries_cli.command("requeue-all")
+@_filter_options
+@click.option("--dry-run", is_flag=True, help="Only say how many would go.")
+def requeue_all(partner_id, state, event_type, since, until, dry_run) -> None:
+    """Re-queue every matching delivery (the dead and retrying ones when no --state is given)."""
+    try:
+        filters = _filters(partner_id, state, event_type, since, until)
+    except DomainError as exc:
+        _fail(exc)
+    matched = redelivery.count_requeueable(filters)
+    if dry_run:
+        _emit({"dry_run": True, "would_requeue": matched})
+        return
+    requeued = 0
+    with click.progressbar(length=matched, label="re-queueing", file=sys.stderr) as bar:
+        for batch in redelivery.requeue_batches(filters):
+            send_now(batch)
+            requeued += len(batch)
+            bar.update(len(batch))
+    _emit({"dry_run": False, "requeued": requeued})

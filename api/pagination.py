@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from peewee import ModelSelect
+from peewee import AutoField, ModelSelect
 
 from models.errors import InvalidInput
 
@@ -36,7 +36,14 @@ def page(
 ) -> dict[str, Any]:
     """One page of ``query`` (rows of ``model``, ordered by creation, newest first)."""
     limit = parse_limit(params.get("limit"))
-    cursor_id = params.get("starting_after")
+    cursor_id: str | int | None = params.get("starting_after")
+    if cursor_id and isinstance(model.id, AutoField):
+        if not str(cursor_id).isdigit():
+            raise InvalidInput(
+                "starting_after must be an id from the previous page.",
+                fields={"starting_after": "must be an integer id"},
+            )
+        cursor_id = int(cursor_id)
     if cursor_id:
         cursor = query.clone().where(model.id == cursor_id).first()
         if cursor is None:

@@ -7,7 +7,7 @@ from flask import Blueprint
 from api.auth import allow, current_principal
 from api.pagination import page
 from api.schemas import PriceCreate, ProductCreate, ProductUpdate
-from api.validation import parse_body, query_params
+from api.validation import parse_body, parse_flag, query_params
 from models import catalogue, partners
 from models.base import isoformat
 from models.db import db
@@ -80,9 +80,7 @@ def list_products():
     if scope:
         query = query.where(catalogue.Product.partner == scope)
     if "enabled" in params:
-        if params["enabled"] not in ("true", "false"):
-            raise InvalidInput("enabled must be true or false.", fields={"enabled": "must be true or false"})
-        query = query.where(catalogue.Product.enabled == (params["enabled"] == "true"))
+        query = query.where(catalogue.Product.enabled == parse_flag("enabled", params["enabled"]))
     if "product_type" in params:
         query = query.where(catalogue.Product.product_type == params["product_type"])
     return page(query, catalogue.Product, params, product_json)

@@ -111,3 +111,23 @@ class OrderAnswer(Body):
 
 class OrderInput(Body):
     input: Annotated[dict[Key, Value], Field(min_length=1, max_length=100)]
+
+
+class PartnerCreate(Body):
+    name: Name
+    webhook_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class PartnerUpdate(Body):
+    webhook_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class BulkRequeue(Body):
+    """The deliveries list's filters; with ``dry_run`` only counts what would go."""
+
+    partner_id: Id | None = None
+    state: Annotated[str, StringConstraints(max_length=20)] | None = None
+    event_type: Annotated[str, StringConstraints(max_length=60)] | None = None
+    created_after: Annotated[str, StringConstraints(max_length=40)] | None = None
+    created_before: Annotated[str, StringConstraints(max_length=40)] | None = None
+    dry_run: bool = False

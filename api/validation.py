@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from flask import request
@@ -32,3 +33,23 @@ def query_params(*allowed: str) -> dict[str, str]:
             fields={name: "is not a known parameter" for name in unknown},
         )
     return {name: request.args[name] for name in allowed if name in request.args}
+
+
+def parse_timestamp(name: str, raw: str) -> datetime:
+    """An ISO 8601 query parameter as naive UTC, the form timestamps are stored in."""
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z.",
+            fields={name: "must be an ISO 8601 timestamp"},
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def parse_flag(name: str, raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise InvalidInput(f"{name} must be true or false.", fields={name: "must be true or false"})
+    return raw == "true"

@@ -31,6 +31,7 @@ from peewee import (
     TextField,
 )
 
+from models import partners
 from models.base import BaseModel, new_id, utcnow
 from models.db import db
 from models.orders import Order
@@ -70,6 +71,10 @@ class Delivery(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_attempt_at = DateTimeField(null=True)
     delivered_at = DateTimeField(null=True)
+
+    @property
+    def payload_json(self) -> Any:
+        return json.loads(self.payload)
 
     class Meta:
         indexes = (
@@ -223,28 +228,44 @@ def retry_delay(
     return max(0.0, base * (1 + spread))
 
 
-def record_attempt(
-    claim_: Claim, result: AttemptResult, next_delay: float | None, now: datetime | None = None
-) -> str | None:
-    """Log the attempt and move the delivery on: succeeded, retrying after ``next_delay``, or dead.
+GONE = 410
 
-    Returns the new state, or None when the claim had lapsed and another worker owns the delivery
-    (the attempt is still logged: it happened).
+
+def record_attempt(
+    claim_: Claim,
+    result: AttemptResult,
+    next_delay: float | None,
+    *,
+    disable_after: timedelta,
+    now: datetime | None = None,
+) -> str | None:
+    """Log the attempt, update the endpoint's health, and move the delivery on.
+
+    Succeeded on a 2xx. Otherwise: held when the endpoint is now disabled (at once on 410 Gone, or
+    because every attempt has failed for ``disable_after``), retrying after ``next_delay``, or dead
+    when the schedule has run out. Returns the new state, or None when the claim had lapsed and another
+    worker owns the delivery (the attempt is still logged: it happened).
     """
     now = now or utcnow()
-    if result.succeeded:
-        changes: dict[Any, Any] = {"state": SUCCEEDED, "delivered_at": now, "next_attempt_at": None}
-    elif next_delay is None:
-        changes = {"state": DEAD, "next_attempt_at": None}
-    else:
-        changes = {"state": RETRYING, "next_attempt_at": now + timedelta(seconds=next_delay)}
-    changes.update(
-        attempt_count=Delivery.attempt_count + 1,
-        last_attempt_at=now,
-        lease_expires_at=None,
-        next_trigger=SCHEDULED,
-    )
     with db.atomic():
+        if result.succeeded:
+            partners.record_success(claim_.partner_id, now)
+            changes: dict[Any, Any] = {"state": SUCCEEDED, "delivered_at": now, "next_attempt_at": None}
+        elif result.status_code == GONE:
+            partners.disable_endpoint(claim_.partner_id, f"{claim_.url} answered 410 Gone", now)
+            changes = {"state": HELD, "next_attempt_at": None}
+        elif partners.record_failure(claim_.partner_id, now, disable_after):
+            changes = {"state": HELD, "next_attempt_at": None}
+        elif next_delay is None:
+            changes = {"state": DEAD, "next_attempt_at": None}
+        else:
+            changes = {"state": RETRYING, "next_attempt_at": now + timedelta(seconds=next_delay)}
+        changes.update(
+            attempt_count=Delivery.attempt_count + 1,
+            last_attempt_at=now,
+            lease_expires_at=None,
+            next_trigger=SCHEDULED,
+        )
         moved = Delivery.update(changes).where(_held_by(claim_)).execute()
         if moved or Delivery.select().where(Delivery.id == claim_.delivery_id).exists():
             Attempt.create(
@@ -262,22 +283,3 @@ def record_attempt(
 
 def get_delivery(delivery_id: int) -> Delivery | None:
     return Delivery.get_or_none(Delivery.id == delivery_id)
-
-
-def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> list[int]:
-    """Deliveries whose wake-up message must have been lost: due for a while, or claimed by a dead worker."""
-    now = now or utcnow()
-    cutoff = now - timedelta(seconds=grace_seconds)
-    query = (
-        Delivery.select(Delivery.id)
-        .where(
-            (Delivery.state.in_(OPEN_STATES))
-            & (
-                ((Delivery.state != DELIVERING) & (Delivery.next_attempt_at <= cutoff))
-                | ((Delivery.state == DELIVERING) & (Delivery.lease_expires_at < now))
-            )
-        )
-        .order_by(Delivery.next_attempt_at)
-        .limit(limit)
-    )
-    return [row.id for row in query]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
 
 from models.base import BaseModel, new_id, utcnow
 from models.errors import InvalidInput, NotFound
@@ -21,7 +21,7 @@ class Partner(BaseModel):
     name = CharField(max_length=200)
     webhook_url = TextField()
     created_at = DateTimeField(default=utcnow)
-    # Endpoint health, kept up to date by every delivery attempt.
+    # Endpoint health, kept up to date by the delivery attempts (see record_success/record_failure).
     last_success_at = DateTimeField(null=True)
     failing_since = DateTimeField(null=True)
     consecutive_failures = IntegerField(default=0)
@@ -84,3 +84,87 @@ def signing_secrets(partner_id: str, now: datetime | None = None) -> list[str]:
         .order_by(WebhookSecret.created_at.desc())
     )
     return [row.secret for row in query]
+
+
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def rotate_secret(partner_id: str, now: datetime | None = None) -> tuple[str, datetime]:
+    """A new signing secret; the ones in use keep signing for 24 hours beside it.
+
+    Returns the new secret and when the previous one stops signing. While both are valid every request
+    carries two signatures, so a partner can switch its verifier at any moment of the overlap.
+    """
+    now = now or utcnow()
+    retiring_at = now + ROTATION_OVERLAP
+    get_partner(partner_id)
+    WebhookSecret.update(expires_at=retiring_at).where(
+        (WebhookSecret.partner == partner_id)
+        & (WebhookSecret.expires_at.is_null() | (WebhookSecret.expires_at > retiring_at))
+    ).execute()
+    secret = WebhookSecret.create(partner=partner_id, secret=new_signing_secret(), created_at=now)
+    return secret.secret, retiring_at
+
+
+# Endpoint health. A success writes to the partner row only when it changes something (the partner was
+# failing, or its last success is stale), so a busy, healthy partner does not serialise every delivery
+# on one row.
+LAST_SUCCESS_RESOLUTION = timedelta(seconds=60)
+
+
+def record_success(partner_id: str, now: datetime) -> None:
+    Partner.update(last_success_at=now, consecutive_failures=0, failing_since=None).where(
+        (Partner.id == partner_id)
+        & (
+            (Partner.consecutive_failures > 0)
+            | Partner.last_success_at.is_null()
+            | (Partner.last_success_at < now - LAST_SUCCESS_RESOLUTION)
+        )
+    ).execute()
+
+
+def record_failure(partner_id: str, now: datetime, disable_after: timedelta) -> bool:
+    """Count a failed attempt; disable the endpoint once every attempt has failed for ``disable_after``.
+
+    Returns True when this failure disabled the endpoint.
+    """
+    Partner.update(
+        consecutive_failures=Partner.consecutive_failures + 1,
+        failing_since=fn.COALESCE(Partner.failing_since, now),
+    ).where(Partner.id == partner_id).execute()
+    return disable_endpoint(
+        partner_id,
+        f"every attempt failed for {_describe_span(disable_after)}",
+        now,
+        only_failing_since=now - disable_after,
+    )
+
+
+def disable_endpoint(
+    partner_id: str, reason: str, now: datetime | None = None, *, only_failing_since: datetime | None = None
+) -> bool:
+    """Stop delivering to the partner; its deliveries are held until an operator enables it again."""
+    now = now or utcnow()
+    condition = (Partner.id == partner_id) & Partner.disabled_at.is_null()
+    if only_failing_since is not None:
+        condition &= Partner.failing_since <= only_failing_since
+    return bool(Partner.update(disabled_at=now, disabled_reason=reason).where(condition).execute())
+
+
+def enable_endpoint(partner_id: str) -> bool:
+    """Deliver to the partner again, with a clean slate. False when it was not disabled."""
+    get_partner(partner_id)
+    return bool(
+        Partner.update(disabled_at=None, disabled_reason=None, consecutive_failures=0, failing_since=None)
+        .where((Partner.id == partner_id) & Partner.disabled_at.is_null(False))
+        .execute()
+    )
+
+
+def _describe_span(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:g} seconds"

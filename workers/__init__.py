@@ -1,9 +1,9 @@
-"""Dramatiq actors. ``dramatiq workers`` imports this package: the broker first, then every actor."""
+"""Dramatiq actors. ``dramatiq workers`` imports this package, which imports every actor module.
 
-from workers import (
-    broker,
-    delivery,
-    processing_window,
-)
+Each actor module imports ``workers.broker`` first, so the broker is set before any actor is declared,
+whatever the order below.
+"""
 
-__all__ = ["broker", "delivery", "processing_window"]
+from workers import broker, delivery, processing_window, sweeper
+
+__all__ = ["broker", "delivery", "processing_window", "sweeper"]

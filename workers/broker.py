@@ -14,6 +14,7 @@ from dramatiq.middleware import Middleware
 
 import settings as settings_module
 from models.db import close_connection, init_db
+from workers.isolation import PartnerSlots
 
 settings = settings_module.load()
 
@@ -49,8 +50,10 @@ def build_broker() -> dramatiq.Broker:
     else:
         broker = InMemoryBroker()
     broker.add_middleware(DatabaseConnections())
+    broker.add_middleware(partner_slots)
     return broker
 
 
+partner_slots = PartnerSlots(settings.webhook_partner_share, settings.webhook_failing_partner_slots)
 broker = build_broker()
 dramatiq.set_broker(broker)

@@ -7,12 +7,14 @@ again by the sweeper, and a duplicate one finds nothing to claim.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dramatiq
 
 from models import deliveries, partners
 from models.db import close_connection
 from workers import sender, signing
-from workers.broker import settings
+from workers.broker import partner_slots, settings
 from workers.dispatch import dispatch
 
 # A claim outlives the request's timeout by this much, so that a worker still sending never loses
@@ -36,7 +38,26 @@ def attempt(claim: deliveries.Claim) -> deliveries.AttemptResult:
     secrets = partners.signing_secrets(claim.partner_id)
     close_connection()  # hold no database connection while waiting on the partner
     headers = signing.signed_headers(secrets, claim.webhook_id, body)
-    return sender.post(claim.url, body, headers, settings.webhook_timeout_seconds)
+    return sender.post(
+        claim.url,
+        body,
+        headers,
+        settings.webhook_timeout_seconds,
+        allow_private=settings.webhook_allow_private_networks,
+    )
+
+
+def attempt_in_partners_slot(claim: deliveries.Claim) -> deliveries.AttemptResult | None:
+    """Attempt the delivery if its partner has a free slot in this process; None if it has not."""
+    if not partner_slots.try_acquire(claim.partner_id):
+        return None
+    succeeded = False
+    try:
+        result = attempt(claim)
+        succeeded = result.succeeded
+        return result
+    finally:
+        partner_slots.release(claim.partner_id, succeeded=succeeded)
 
 
 @dramatiq.actor(actor_name="deliver_webhook", queue_name="webhooks", max_retries=10, min_backoff=500)
@@ -48,9 +69,16 @@ def deliver_webhook(delivery_id: int) -> None:
     if claim.endpoint_disabled:
         deliveries.hold(claim)
         return
-    result = attempt(claim)
+    result = attempt_in_partners_slot(claim)
+    if result is None:
+        wait = partner_slots.wait_before_retrying(claim.partner_id, settings.webhook_timeout_seconds)
+        if deliveries.defer(claim, wait):
+            dispatch(deliver_webhook, delivery_id, delay_seconds=wait)
+        return
     delay = None if result.succeeded else next_delay(claim.attempt_number, result)
-    state = deliveries.record_attempt(claim, result, delay)
+    state = deliveries.record_attempt(
+        claim, result, delay, disable_after=timedelta(seconds=settings.endpoint_disable_after_seconds)
+    )
     if state == deliveries.RETRYING:
         dispatch(deliver_webhook, delivery_id, delay_seconds=delay)
 
@@ -58,3 +86,9 @@ def deliver_webhook(delivery_id: int) -> None:
 def enqueue(delivery: deliveries.Delivery) -> bool:
     """Send the first wake-up for a delivery just committed."""
     return dispatch(deliver_webhook, delivery.id)
+
+
+def send_now(delivery_ids: list[int]) -> None:
+    """Wake-ups for deliveries just made due (re-queued, or released from hold)."""
+    for delivery_id in delivery_ids:
+        dispatch(deliver_webhook, delivery_id)

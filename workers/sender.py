@@ -15,17 +15,23 @@ from email.utils import parsedate_to_datetime
 import requests
 
 from models.deliveries import EXCERPT_CHARS, AttemptResult
+from workers.egress import PublicOnlyAdapter
 
 USER_AGENT = "Courier-Webhooks/1.0"
 _local = threading.local()
 
 
-def _session() -> requests.Session:
-    # One keep-alive session per thread: requests' sessions are not thread-safe.
-    session = getattr(_local, "session", None)
+def _session(allow_private: bool) -> requests.Session:
+    # One keep-alive session per thread (requests' sessions are not thread-safe) and per egress policy.
+    name = "open_session" if allow_private else "public_session"
+    session = getattr(_local, name, None)
     if session is None:
-        session = _local.session = requests.Session()
+        session = requests.Session()
         session.headers.update({"User-Agent": USER_AGENT, "Content-Type": "application/json"})
+        if not allow_private:
+            session.mount("http://", PublicOnlyAdapter())
+            session.mount("https://", PublicOnlyAdapter())
+        setattr(_local, name, session)
     return session
 
 
@@ -50,14 +56,16 @@ def _read_excerpt(response: requests.Response) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> AttemptResult:
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool = False
+) -> AttemptResult:
     started = time.perf_counter()
 
     def elapsed_ms() -> int:
         return int((time.perf_counter() - started) * 1000)
 
     try:
-        response = _session().post(
+        response = _session(allow_private).post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         )
     except requests.Timeout:

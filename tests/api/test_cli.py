@@ -44,3 +44,52 @@ def test_a_partner_key_needs_its_partner(app):
 
     assert result.exit_code != 0
     assert keys.ApiKey.select().count() == 0
+
+
+def test_deliveries_requeue_all_dry_runs_then_requeues_with_a_progress_bar(app):
+    from models import deliveries
+    from models.deliveries import Delivery
+    from tests import factories
+
+    acme = factories.partner()
+    for n in range(3):
+        row = deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"})
+        Delivery.update(state=deliveries.DEAD).where(Delivery.id == row.id).execute()
+
+    dry = invoke(app, "deliveries", "requeue-all", "--partner", acme.id, "--dry-run")
+    real = invoke(app, "deliveries", "requeue-all", "--partner", acme.id)
+
+    assert json.loads(dry.output) == {"dry_run": True, "would_requeue": 3}
+    assert '"requeued": 3' in real.output
+    assert Delivery.select().where(Delivery.state == deliveries.DEAD).count() == 0
+
+
+def test_deliveries_list_show_and_requeue(app):
+    from models import deliveries
+    from models.deliveries import Delivery
+    from tests import factories
+
+    acme = factories.partner()
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
+    Delivery.update(state=deliveries.DEAD).where(Delivery.id == row.id).execute()
+
+    listed = json.loads(invoke(app, "deliveries", "list", "--state", "dead").output)
+    shown = json.loads(invoke(app, "deliveries", "show", str(row.id)).output)
+    requeued = json.loads(invoke(app, "deliveries", "requeue", str(row.id)).output)
+
+    assert [d["id"] for d in listed["data"]] == [row.id]
+    assert shown["webhook_id"] == row.webhook_id and shown["attempts"] == []
+    assert requeued == {"delivery_id": row.id, "requeued": True}
+
+
+def test_partners_enable_and_rotate_secret(app):
+    from tests import factories
+
+    acme = factories.partner()
+    partners.disable_endpoint(acme.id, "410 Gone")
+
+    enabled = json.loads(invoke(app, "partners", "enable", acme.id).output)
+    rotated = json.loads(invoke(app, "partners", "rotate-secret", acme.id).output)
+
+    assert enabled["endpoint_enabled"] is True and partners.get_partner(acme.id).endpoint_enabled
+    assert rotated["webhook_secret"].startswith("whsec_") and rotated["webhook_secret"] != acme.secret

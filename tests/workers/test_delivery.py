@@ -1,5 +1,6 @@
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -12,6 +13,8 @@ from tests.factories import auth
 from tests.helpers import wait_until
 from tests.receiver import Reset, Respond, Stall
 from workers import delivery
+
+FIVE_DAYS = timedelta(days=5)
 
 
 @pytest.fixture
@@ -176,8 +179,8 @@ def test_a_lapsed_claim_cannot_overwrite_the_next_workers_result(receiver):
     ok = deliveries.AttemptResult(url=receiver.url, duration_ms=5, status_code=200)
 
     assert second is not None
-    assert deliveries.record_attempt(first, ok, None) is None
-    assert deliveries.record_attempt(second, ok, None) == deliveries.SUCCEEDED
+    assert deliveries.record_attempt(first, ok, None, disable_after=FIVE_DAYS) is None
+    assert deliveries.record_attempt(second, ok, None, disable_after=FIVE_DAYS) == deliveries.SUCCEEDED
     assert Attempt.select().where(Attempt.delivery == row.id).count() == 2
 
 

@@ -1,0 +1,120 @@
+"""Deliveries and their attempts: operators watch and re-queue them; partners see and re-queue their own.
+
+GET  /deliveries                 ?partner_id= &state= &event_type= &created_after= &created_before=
+GET  /deliveries/{id}            one delivery, its body and every attempt
+POST /deliveries/{id}/requeue    attempt it again now (same webhook-id; logged as manual)
+POST /deliveries/requeue         operators: re-queue every match of the filters, or count them
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from api.auth import allow, current_principal
+from api.pagination import page
+from api.schemas import BulkRequeue
+from api.validation import parse_body, parse_timestamp, query_params
+from models import redelivery
+from models.base import isoformat
+from models.db import db
+from models.deliveries import Attempt, Delivery
+from models.keys import OPERATOR, PARTNER
+from workers.delivery import send_now
+
+bp = Blueprint("deliveries", __name__)
+
+FILTERS = ("partner_id", "state", "event_type", "created_after", "created_before")
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "webhook_id": delivery.webhook_id,
+        "partner_id": delivery.partner_id,
+        "order_id": delivery.order_id,
+        "event_type": delivery.event_type,
+        "state": delivery.state,
+        "attempt_count": delivery.attempt_count,
+        "next_attempt_at": isoformat(delivery.next_attempt_at),
+        "created_at": isoformat(delivery.created_at),
+        "last_attempt_at": isoformat(delivery.last_attempt_at),
+        "delivered_at": isoformat(delivery.delivered_at),
+    }
+
+
+def attempt_json(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "id": attempt.id,
+        "attempted_at": isoformat(attempt.attempted_at),
+        "url": attempt.url,
+        "status_code": attempt.status_code,
+        "error": attempt.error,
+        "duration_ms": attempt.duration_ms,
+        "response_excerpt": attempt.response_excerpt,
+        "trigger": attempt.trigger,
+    }
+
+
+def filters_from(values: dict[str, Any]) -> redelivery.Filters:
+    """The list's filters; a partner's are always confined to its own deliveries."""
+    scope = current_principal().partner_scope
+
+    def moment(name: str):
+        value = values.get(name)
+        return parse_timestamp(name, value) if isinstance(value, str) else value
+
+    return redelivery.Filters(
+        partner_id=scope or values.get("partner_id"),
+        state=values.get("state"),
+        event_type=values.get("event_type"),
+        created_after=moment("created_after"),
+        created_before=moment("created_before"),
+    )
+
+
+@bp.get("/deliveries")
+@allow(OPERATOR, PARTNER)
+def list_deliveries():
+    params = query_params("limit", "starting_after", *FILTERS)
+    query = redelivery.matching(filters_from(params))
+    return page(query, Delivery, params, delivery_json)
+
+
+@bp.get("/deliveries/<int:delivery_id>")
+@allow(OPERATOR, PARTNER)
+def get_delivery(delivery_id: int):
+    delivery = redelivery.get_delivery(delivery_id, partner_id=current_principal().partner_scope)
+    attempts = Attempt.select().where(Attempt.delivery == delivery.id).order_by(Attempt.id)
+    return {
+        **delivery_json(delivery),
+        "payload": delivery.payload_json,
+        "attempts": [attempt_json(attempt) for attempt in attempts],
+    }
+
+
+@bp.post("/deliveries/<int:delivery_id>/requeue")
+@allow(OPERATOR, PARTNER)
+def requeue_delivery(delivery_id: int):
+    with db.atomic():
+        delivery = redelivery.get_delivery(delivery_id, partner_id=current_principal().partner_scope)
+        requeued = redelivery.requeue(delivery)
+    if requeued:
+        send_now([delivery.id])
+    return {"requeued": requeued, "delivery": delivery_json(redelivery.get_delivery(delivery.id))}, 202
+
+
+@bp.post("/deliveries/requeue")
+@allow(OPERATOR)
+def requeue_matching():
+    """Re-queue every delivery matching the filters (the failed ones when no state is named)."""
+    body = parse_body(BulkRequeue)
+    filters = filters_from(body.model_dump(exclude={"dry_run"}))
+    if body.dry_run:
+        return {"dry_run": True, "matched": redelivery.count_requeueable(filters), "requeued": 0}
+    requeued = 0
+    for batch in redelivery.requeue_batches(filters):
+        send_now(batch)
+        requeued += len(batch)
+    return {"dry_run": False, "matched": requeued, "requeued": requeued}, 202

@@ -1,0 +1,180 @@
+"""Sending deliveries again: the sweeper's query, operators' and partners' re-queues, held deliveries.
+
+Every function here only changes rows; the caller sends the wake-up messages after its transaction
+commits. A re-queued delivery keeps its ``webhook-id``: the partner sees the same message again, not a
+new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from peewee import ModelSelect
+
+from models.base import utcnow
+from models.deliveries import (
+    DEAD,
+    DELIVERING,
+    HELD,
+    MANUAL,
+    OPEN_STATES,
+    PENDING,
+    RETRYING,
+    STATES,
+    SUCCEEDED,
+    Delivery,
+)
+from models.errors import Conflict, InvalidInput, NotFound
+from models.partners import Partner
+
+# What a re-queue may start from: a delivery that is not already waiting for, or in, an attempt.
+REQUEUEABLE = (SUCCEEDED, RETRYING, DEAD, HELD)
+# What a bulk re-queue takes when no state is named: the failed ones.
+FAILED_STATES = (RETRYING, DEAD)
+
+
+def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> list[int]:
+    """Deliveries whose wake-up must have been lost: due for ``grace_seconds``, or claimed by a worker
+    whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is left alone."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=grace_seconds)
+    query = (
+        Delivery.select(Delivery.id)
+        .where(
+            Delivery.state.in_(OPEN_STATES)
+            & (
+                ((Delivery.state != DELIVERING) & (Delivery.next_attempt_at <= cutoff))
+                | ((Delivery.state == DELIVERING) & (Delivery.lease_expires_at < now))
+            )
+        )
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+    )
+    return [row.id for row in query]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters of the deliveries list, which bulk re-queues take too."""
+
+    partner_id: str | None = None
+    state: str | None = None
+    event_type: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is not None and self.state not in STATES:
+            raise InvalidInput(
+                f"Unknown state {self.state!r}.", fields={"state": "must be one of " + ", ".join(STATES)}
+            )
+
+    def apply(self, query: ModelSelect[Delivery]) -> ModelSelect[Delivery]:
+        if self.partner_id is not None:
+            query = query.where(Delivery.partner == self.partner_id)
+        if self.state is not None:
+            query = query.where(Delivery.state == self.state)
+        if self.event_type is not None:
+            query = query.where(Delivery.event_type == self.event_type)
+        if self.created_after is not None:
+            query = query.where(Delivery.created_at >= self.created_after)
+        if self.created_before is not None:
+            query = query.where(Delivery.created_at < self.created_before)
+        return query
+
+
+def matching(filters: Filters) -> ModelSelect[Delivery]:
+    return filters.apply(Delivery.select())
+
+
+def get_delivery(delivery_id: int, *, partner_id: str | None = None) -> Delivery:
+    """The delivery, seen by ``partner_id`` when given: another partner's delivery does not exist."""
+    query = Delivery.select().where(Delivery.id == delivery_id)
+    if partner_id is not None:
+        query = query.where(Delivery.partner == partner_id)
+    delivery = query.first()
+    if delivery is None:
+        raise NotFound(f"No delivery {delivery_id}.")
+    return delivery
+
+
+def _requeue(query: ModelSelect[Delivery], now: datetime) -> int:
+    return (
+        Delivery.update(state=PENDING, next_attempt_at=now, next_trigger=MANUAL, lease_expires_at=None)
+        .where(Delivery.id.in_(query))
+        .execute()
+    )
+
+
+def requeue(delivery: Delivery, now: datetime | None = None) -> bool:
+    """Attempt the delivery again now; the attempt is logged as manual. False if it was already queued."""
+    if delivery.state == PENDING:
+        return False
+    if delivery.state == DELIVERING:
+        raise Conflict(
+            f"Delivery {delivery.id} is being attempted right now.", fields={"state": "delivering"}
+        )
+    if not Partner.get_by_id(delivery.partner_id).endpoint_enabled:
+        raise Conflict(
+            f"The endpoint of partner {delivery.partner_id} is disabled; enable it first, and its held "
+            "deliveries go out by themselves.",
+            fields={"partner_id": "endpoint disabled"},
+            code="endpoint_disabled",
+        )
+    candidates = Delivery.select(Delivery.id).where(
+        (Delivery.id == delivery.id) & Delivery.state.in_(REQUEUEABLE)
+    )
+    return bool(_requeue(candidates, now or utcnow()))
+
+
+def _requeueable(filters: Filters) -> ModelSelect[Delivery]:
+    """What a bulk re-queue takes: matching deliveries in a re-queueable state (the failed ones when no
+    state is named), leaving those of disabled endpoints held."""
+    states = [filters.state] if filters.state else list(FAILED_STATES)
+    enabled = Partner.select(Partner.id).where(Partner.disabled_at.is_null())
+    return matching(filters).where(
+        Delivery.state.in_([s for s in states if s in REQUEUEABLE]) & Delivery.partner.in_(enabled)
+    )
+
+
+def count_requeueable(filters: Filters) -> int:
+    """How many deliveries ``requeue_batches`` would re-queue: the dry run."""
+    return _requeueable(filters).count()
+
+
+def requeue_batches(
+    filters: Filters, batch_size: int = 500, now: datetime | None = None
+) -> Iterator[list[int]]:
+    """Re-queue every delivery ``count_requeueable`` counts, a batch at a time, yielding each batch's
+    ids so that the caller can send their messages and show progress."""
+    now = now or utcnow()
+    last_id = 0
+    while True:
+        batch = (
+            _requeueable(filters)
+            .select(Delivery.id)
+            .where(Delivery.id > last_id)
+            .order_by(Delivery.id)
+            .limit(batch_size)
+        )
+        ids = [row.id for row in batch]
+        if not ids:
+            return
+        last_id = ids[-1]
+        still_requeueable = Delivery.id.in_(ids) & Delivery.state.in_(REQUEUEABLE)
+        _requeue(Delivery.select(Delivery.id).where(still_requeueable), now)
+        yield ids
+
+
+def release_held(partner_id: str, now: datetime | None = None) -> list[int]:
+    """The partner's endpoint is enabled again: its held deliveries become due now."""
+    now = now or utcnow()
+    held = Delivery.select(Delivery.id).where((Delivery.partner == partner_id) & (Delivery.state == HELD))
+    ids = [row.id for row in held]
+    if ids:
+        Delivery.update(state=PENDING, next_attempt_at=now).where(
+            Delivery.id.in_(ids) & (Delivery.state == HELD)
+        ).execute()
+    return ids

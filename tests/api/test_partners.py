@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from models import keys, partners
+from models.base import utcnow
+from tests import factories
+from tests.factories import auth
+
+
+@pytest.fixture
+def operator():
+    return auth(factories.api_key(keys.OPERATOR))
+
+
+def order_webhook(client, receiver, partner, count):
+    price = factories.price(factories.product(partner))
+    body = {"prod_id": price.product_id, "pricing_id": price.id, "tpp_user_id": factories.user().id}
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+    assert client.post("/orders", json=body, headers=marketplace).status_code == 201
+    return receiver.wait_for(count)[count - 1]
+
+
+def test_after_a_rotation_both_secrets_sign_for_24_hours(client, operator, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+
+    rotated = client.post(f"/partners/{acme.id}/secret/rotate", headers=operator).get_json()
+    request = order_webhook(client, receiver, acme, 1)
+
+    assert rotated["webhook_secret"] != acme.secret
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    Webhook(acme.secret).verify(request.body, request.headers)
+    Webhook(rotated["webhook_secret"]).verify(request.body, request.headers)
+
+
+def test_once_the_overlap_ends_only_the_new_secret_signs(client, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    new_secret, _ = partners.rotate_secret(acme.id, now=utcnow() - timedelta(hours=25))
+
+    request = order_webhook(client, receiver, acme, 1)
+
+    Webhook(new_secret).verify(request.body, request.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(acme.secret).verify(request.body, request.headers)
+
+
+def test_a_partner_rotates_its_own_secret_but_not_anothers(client):
+    acme, rival = factories.partner(), factories.partner()
+
+    assert client.post(f"/partners/{acme.id}/secret/rotate", headers=acme.headers).status_code == 200
+    assert client.post(f"/partners/{rival.id}/secret/rotate", headers=acme.headers).status_code == 404
+
+
+def test_a_moved_endpoint_gets_the_next_webhooks(client, receiver):
+    acme = factories.partner()
+
+    moved = client.patch(f"/partners/{acme.id}", json={"webhook_url": receiver.url}, headers=acme.headers)
+    bad = client.patch(f"/partners/{acme.id}", json={"webhook_url": "ftp://x"}, headers=acme.headers)
+
+    assert moved.status_code == 200 and bad.status_code == 400
+    order_webhook(client, receiver, acme, 1)
+
+
+def test_operators_see_every_partners_endpoint_health(client, operator):
+    acme = factories.partner()
+    partners.disable_endpoint(acme.id, "410 Gone")
+
+    listed = client.get("/partners", headers=operator).get_json()["data"]
+
+    (shown,) = listed
+    assert shown["endpoint"]["enabled"] is False and shown["endpoint"]["disabled_reason"] == "410 Gone"
+    assert client.get("/partners", headers=acme.headers).status_code == 403
+
+
+def test_an_operator_creates_a_partner_over_the_api(client, operator):
+    response = client.post(
+        "/partners", json={"name": "Acme", "webhook_url": "https://acme.example/hooks"}, headers=operator
+    )
+
+    created = response.get_json()
+    assert response.status_code == 201
+    assert created["webhook_secret"].startswith("whsec_") and created["api_key"].startswith("ck_")
+    assert client.get(f"/partners/{created['id']}", headers=auth(created["api_key"])).status_code == 200

@@ -1,0 +1,47 @@
+import pytest
+
+from workers import sender
+from workers.egress import is_forbidden
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fd00:ec2::254",
+        "::ffff:127.0.0.1",
+        "224.0.0.1",
+    ],
+)
+def test_private_loopback_link_local_and_metadata_addresses_are_forbidden(address):
+    assert is_forbidden(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "8.8.8.8"])
+def test_public_addresses_are_allowed(address):
+    assert not is_forbidden(address)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_webhook_to_a_private_address_is_refused_after_resolution(receiver, host):
+    url = receiver.url.replace("127.0.0.1", host)
+
+    result = sender.post(url, b"{}", {}, timeout=1, allow_private=False)
+
+    assert result.status_code is None
+    assert "private address" in result.error
+    assert receiver.received == []
+
+
+def test_private_addresses_are_reachable_when_allowed(receiver):
+    result = sender.post(receiver.url, b"{}", {}, timeout=1, allow_private=True)
+
+    assert result.status_code == 200

@@ -1,0 +1,59 @@
+"""The database is the truth: what the broker loses, the sweeper sends again."""
+
+from datetime import timedelta
+
+from models import deliveries, keys, redelivery
+from models.base import utcnow
+from models.deliveries import Delivery
+from tests import factories
+from tests.factories import auth
+from tests.helpers import wait_until
+from tests.receiver import Respond
+from workers.sweeper import sweep_deliveries
+
+
+def test_emptying_the_broker_mid_run_loses_nothing(client, receiver, broker):
+    receiver.always(Respond(200, delay=0.05))  # slow enough that most messages are still queued
+    acme = factories.partner(webhook_url=receiver.url)
+    price = factories.price(factories.product(acme))
+    user = factories.user()
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+    body = {"prod_id": price.product_id, "pricing_id": price.id, "tpp_user_id": user.id}
+    for _ in range(40):
+        assert client.post("/orders", json=body, headers=marketplace).status_code == 201
+
+    broker.flush_all()  # Redis loses what it held, or the in-memory broker is emptied
+    assert Delivery.select().where(Delivery.state != deliveries.SUCCEEDED).count() > 0
+
+    def sweep_and_count_delivered():
+        sweep_deliveries.send(0)
+        return Delivery.select().where(Delivery.state == deliveries.SUCCEEDED).count() == 40
+
+    wait_until(sweep_and_count_delivered, timeout=30, interval=0.5)
+    received_ids = {request.headers["webhook-id"] for request in receiver.received}
+    assert received_ids == {row.webhook_id for row in Delivery.select()}
+
+
+def test_a_delivery_in_flight_under_a_live_lease_is_not_swept():
+    acme = factories.partner()
+    in_flight = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
+    abandoned = deliveries.create_delivery(acme.id, "order.created", {"id": "po_2"})
+    deliveries.claim(in_flight.id, lease_seconds=60)
+    deliveries.claim(abandoned.id, lease_seconds=-1)  # its worker died: the lease has lapsed
+
+    swept = redelivery.overdue(grace_seconds=0)
+
+    assert abandoned.id in swept and in_flight.id not in swept
+
+
+def test_a_delivery_due_within_the_grace_period_is_left_to_its_own_message():
+    acme = factories.partner()
+    just_due = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
+    long_due = deliveries.create_delivery(acme.id, "order.created", {"id": "po_2"})
+    Delivery.update(next_attempt_at=utcnow() - timedelta(minutes=5)).where(
+        Delivery.id == long_due.id
+    ).execute()
+
+    swept = redelivery.overdue(grace_seconds=60)
+
+    assert long_due.id in swept and just_due.id not in swept
