@@ -6,10 +6,13 @@ first query) and close it when they end, which on PostgreSQL returns it to a bou
 
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import urlparse
 
 from peewee import Database, DatabaseProxy, PostgresqlDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import connect, parse
+from playhouse.pool import PooledPostgresqlDatabase
 
 db = DatabaseProxy()
 
@@ -23,6 +26,38 @@ SQLITE_PRAGMAS = {
 }
 
 POOL_WAIT_SECONDS = 10
+# A pooled connection idle for longer than this is pinged before it is handed out again.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+class PostgresqlPool(PooledPostgresqlDatabase):
+    """Peewee's PostgreSQL pool, pinging only the connections that sat idle.
+
+    The stock pool runs ``SELECT 1`` on every checkout, a round trip per request and per worker
+    message. A connection handed back a moment ago is known to work; one that sat idle may have been
+    cut (a database restart, a proxy's idle timeout) and is checked. A connection that breaks between
+    the two is discarded when its query fails, and the next checkout opens a fresh one.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned_at: dict[int, float] = {}
+        self._returned_lock = threading.Lock()
+
+    def _is_closed(self, conn):
+        if conn.closed:
+            return True
+        with self._returned_lock:
+            returned_at = self._returned_at.pop(id(conn), None)
+        if returned_at is not None and time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        if not close_conn:
+            with self._returned_lock:
+                self._returned_at[id(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
 
 
 def _database_for(url: str, pool_size: int) -> Database:
@@ -35,8 +70,9 @@ def _database_for(url: str, pool_size: int) -> Database:
     if scheme in {"postgres", "postgresql"}:
         # A pool caps the connections a process holds, whatever its thread count; a thread waits up
         # to POOL_WAIT_SECONDS for a free one. Connections are recycled after five minutes.
-        pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
-        return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=POOL_WAIT_SECONDS)
+        return PostgresqlPool(
+            max_connections=pool_size, stale_timeout=300, timeout=POOL_WAIT_SECONDS, **parse(url)
+        )
     return connect(url)
 
 

@@ -7,11 +7,12 @@ again by the sweeper, and a duplicate one finds nothing to claim.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import dramatiq
 
-from models import deliveries, partners
+from models import attempts, deliveries, partners
 from models.db import close_connection
 from workers import sender, signing
 from workers.broker import partner_slots, settings
@@ -22,9 +23,9 @@ from workers.dispatch import dispatch
 LEASE_MARGIN_SECONDS = 30
 
 
-def next_delay(attempt_number: int, result: deliveries.AttemptResult) -> float | None:
+def next_delay(attempt_number: int, result: attempts.AttemptResult) -> float | None:
     """When to try again after a failed attempt, or None when the schedule has run out."""
-    delay = deliveries.retry_delay(
+    delay = attempts.retry_delay(
         settings.webhook_retry_schedule, attempt_number, settings.webhook_retry_jitter
     )
     if delay is not None and result.retry_after_seconds is not None:
@@ -33,9 +34,24 @@ def next_delay(attempt_number: int, result: deliveries.AttemptResult) -> float |
     return delay
 
 
-def attempt(claim: deliveries.Claim) -> deliveries.AttemptResult:
+# Signing secrets change only when a partner rotates, and then the old one stays valid for a day: a
+# few seconds of caching saves a query per delivery.
+SECRETS_TTL_SECONDS = 5.0
+_secrets: dict[str, tuple[float, list[str]]] = {}
+
+
+def signing_secrets(partner_id: str) -> list[str]:
+    cached = _secrets.get(partner_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    secrets = partners.signing_secrets(partner_id)
+    _secrets[partner_id] = (time.monotonic() + SECRETS_TTL_SECONDS, secrets)
+    return secrets
+
+
+def attempt(claim: attempts.Claim) -> attempts.AttemptResult:
     body = claim.payload.encode()
-    secrets = partners.signing_secrets(claim.partner_id)
+    secrets = signing_secrets(claim.partner_id)
     close_connection()  # hold no database connection while waiting on the partner
     headers = signing.signed_headers(secrets, claim.webhook_id, body)
     return sender.post(
@@ -47,7 +63,7 @@ def attempt(claim: deliveries.Claim) -> deliveries.AttemptResult:
     )
 
 
-def attempt_in_partners_slot(claim: deliveries.Claim) -> deliveries.AttemptResult | None:
+def attempt_in_partners_slot(claim: attempts.Claim) -> attempts.AttemptResult | None:
     """Attempt the delivery if its partner has a free slot in this process; None if it has not."""
     if not partner_slots.try_acquire(claim.partner_id):
         return None
@@ -63,20 +79,20 @@ def attempt_in_partners_slot(claim: deliveries.Claim) -> deliveries.AttemptResul
 @dramatiq.actor(actor_name="deliver_webhook", queue_name="webhooks", max_retries=10, min_backoff=500)
 def deliver_webhook(delivery_id: int) -> None:
     """Idempotent: only a claimable delivery is attempted. Dramatiq retries infrastructure errors only."""
-    claim = deliveries.claim(delivery_id, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+    claim = attempts.claim(delivery_id, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
     if claim is None:
         return
     if claim.endpoint_disabled:
-        deliveries.hold(claim)
+        attempts.hold(claim)
         return
     result = attempt_in_partners_slot(claim)
     if result is None:
         wait = partner_slots.wait_before_retrying(claim.partner_id, settings.webhook_timeout_seconds)
-        if deliveries.defer(claim, wait):
+        if attempts.defer(claim, wait):
             dispatch(deliver_webhook, delivery_id, delay_seconds=wait)
         return
     delay = None if result.succeeded else next_delay(claim.attempt_number, result)
-    state = deliveries.record_attempt(
+    state = attempts.record_attempt(
         claim, result, delay, disable_after=timedelta(seconds=settings.endpoint_disable_after_seconds)
     )
     if state == deliveries.RETRYING:

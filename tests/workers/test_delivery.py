@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from models import deliveries, keys
+from models import attempts, deliveries, keys
 from models.db import close_connection
 from models.deliveries import Attempt, Delivery
 from tests import factories
@@ -158,7 +158,7 @@ def test_two_workers_claiming_at_once_get_one_claim(receiver):
     def contend():
         barrier.wait()
         try:
-            claims.append(deliveries.claim(row.id, lease_seconds=30))
+            claims.append(attempts.claim(row.id, lease_seconds=30))
         finally:
             close_connection()
 
@@ -174,13 +174,13 @@ def test_two_workers_claiming_at_once_get_one_claim(receiver):
 def test_a_lapsed_claim_cannot_overwrite_the_next_workers_result(receiver):
     acme = factories.partner(webhook_url=receiver.url)
     row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_x"})
-    first = deliveries.claim(row.id, lease_seconds=-1)  # a worker that died: its lease has lapsed
-    second = deliveries.claim(row.id, lease_seconds=30)
-    ok = deliveries.AttemptResult(url=receiver.url, duration_ms=5, status_code=200)
+    first = attempts.claim(row.id, lease_seconds=-1)  # a worker that died: its lease has lapsed
+    second = attempts.claim(row.id, lease_seconds=30)
+    ok = attempts.AttemptResult(url=receiver.url, duration_ms=5, status_code=200)
 
     assert second is not None
-    assert deliveries.record_attempt(first, ok, None, disable_after=FIVE_DAYS) is None
-    assert deliveries.record_attempt(second, ok, None, disable_after=FIVE_DAYS) == deliveries.SUCCEEDED
+    assert attempts.record_attempt(first, ok, None, disable_after=FIVE_DAYS) is None
+    assert attempts.record_attempt(second, ok, None, disable_after=FIVE_DAYS) == deliveries.SUCCEEDED
     assert Attempt.select().where(Attempt.delivery == row.id).count() == 2
 
 

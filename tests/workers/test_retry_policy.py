@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from models import deliveries, keys, partners
+from models import attempts, deliveries, keys, partners
 from models.base import utcnow
 from models.deliveries import Attempt, Delivery
 from tests import factories
@@ -36,13 +36,13 @@ def test_the_default_schedule_is_svixs_with_twenty_percent_jitter():
     schedule = (5, 300, 1800, 7200, 18000, 36000, 36000)
     rng = random.Random(7)
 
-    delays = [[deliveries.retry_delay(schedule, n, 0.2, rng) for n in range(1, 8)] for _ in range(200)]
+    delays = [[attempts.retry_delay(schedule, n, 0.2, rng) for n in range(1, 8)] for _ in range(200)]
 
     for n, base in enumerate(schedule):
         observed = [row[n] for row in delays]
         assert min(observed) >= base * 0.8 and max(observed) <= base * 1.2
         assert max(observed) - min(observed) > base * 0.2  # it does spread
-    assert deliveries.retry_delay(schedule, 8, 0.2, rng) is None  # then the delivery is dead
+    assert attempts.retry_delay(schedule, 8, 0.2, rng) is None  # then the delivery is dead
 
 
 def test_retry_after_is_read_as_seconds_or_as_a_date():

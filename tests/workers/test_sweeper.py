@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from models import deliveries, keys, redelivery
+from models import attempts, deliveries, keys, redelivery
 from models.base import utcnow
 from models.deliveries import Delivery
 from tests import factories
@@ -38,8 +38,8 @@ def test_a_delivery_in_flight_under_a_live_lease_is_not_swept():
     acme = factories.partner()
     in_flight = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
     abandoned = deliveries.create_delivery(acme.id, "order.created", {"id": "po_2"})
-    deliveries.claim(in_flight.id, lease_seconds=60)
-    deliveries.claim(abandoned.id, lease_seconds=-1)  # its worker died: the lease has lapsed
+    attempts.claim(in_flight.id, lease_seconds=60)
+    attempts.claim(abandoned.id, lease_seconds=-1)  # its worker died: the lease has lapsed
 
     swept = redelivery.overdue(grace_seconds=0)
 

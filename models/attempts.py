@@ -1,0 +1,242 @@
+"""One attempt at a delivery: claiming the row, and recording what the partner's endpoint answered.
+
+A claim is a conditional UPDATE: of two workers claiming at once exactly one changes the row, and it
+holds the row until ``lease_expires_at``. Every later write is fenced by that lease, so a worker whose
+lease lapsed (and whose delivery another worker took) cannot overwrite the newer outcome.
+
+This is the worker's hot path, so its two statements are SQL written once rather than built by the
+query builder for every delivery: building them cost more CPU than their round trips to the database
+(``scripts/bench/throughput.py`` measures it). On PostgreSQL recording an attempt is one statement.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from models import partners
+from models.base import utcnow
+from models.db import db, is_postgres
+from models.deliveries import (
+    DEAD,
+    DELIVERING,
+    EXCERPT_CHARS,
+    HELD,
+    PENDING,
+    RETRYING,
+    SUCCEEDED,
+    Delivery,
+)
+
+GONE = 410
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery a worker holds until ``lease_expires_at``, with everything it needs to send it."""
+
+    delivery_id: int
+    webhook_id: str
+    partner_id: str
+    url: str
+    payload: str
+    trigger: str
+    attempt_number: int
+    lease_expires_at: datetime
+    endpoint_disabled: bool
+    # The endpoint's health as the claim found it: a success need not write to a healthy partner's row.
+    partner_failing: bool = False
+    partner_last_success_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one HTTP attempt produced; ``status_code`` is None when no response came back."""
+
+    url: str
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+    response_excerpt: str | None = None
+    retry_after_seconds: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _sql(statement: str) -> str:
+    """``?`` placeholders in the form the bound database's driver takes."""
+    return statement.replace("?", db.param)
+
+
+_PARTNER_COLUMN = '(SELECT "{column}" FROM "partner" WHERE "partner"."id" = "delivery"."partner_id")'
+
+# Scalar subqueries, not UPDATE ... FROM: SQLite's RETURNING may not name the FROM clause's tables.
+CLAIM = f"""
+UPDATE "delivery" SET "state" = 'delivering', "lease_expires_at" = ?
+WHERE "id" = ? AND (
+    ("state" IN ('pending', 'retrying') AND "next_attempt_at" <= ?)
+    OR ("state" = 'delivering' AND "lease_expires_at" < ?))
+RETURNING "webhook_id", "partner_id", "payload", "next_trigger", "attempt_count",
+    {_PARTNER_COLUMN.format(column="webhook_url")},
+    {_PARTNER_COLUMN.format(column="disabled_at")},
+    {_PARTNER_COLUMN.format(column="consecutive_failures")},
+    {_PARTNER_COLUMN.format(column="last_success_at")}
+"""
+
+
+def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -> Claim | None:
+    """Take the delivery for one attempt, or None when it is not due or another worker holds it.
+
+    A claim whose worker died lapses at ``lease_expires_at`` and can be taken again.
+    """
+    now = now or utcnow()
+    lease_expires_at = now + timedelta(seconds=lease_seconds)
+    row = db.execute_sql(_sql(CLAIM), (lease_expires_at, delivery_id, now, now)).fetchone()
+    if row is None:
+        return None
+    webhook_id, partner_id, payload, trigger, attempts, url, disabled_at, failures, last_success = row
+    return Claim(
+        delivery_id=delivery_id,
+        webhook_id=webhook_id,
+        partner_id=partner_id,
+        url=url,
+        payload=payload,
+        trigger=trigger,
+        attempt_number=attempts + 1,
+        lease_expires_at=lease_expires_at,
+        endpoint_disabled=disabled_at is not None,
+        partner_failing=failures > 0,
+        partner_last_success_at=Delivery.last_attempt_at.python_value(last_success),
+    )
+
+
+def _held_by(claim_: Claim):
+    """Fences every write after a claim to the worker that holds it."""
+    return (
+        (Delivery.id == claim_.delivery_id)
+        & (Delivery.state == DELIVERING)
+        & (Delivery.lease_expires_at == claim_.lease_expires_at)
+    )
+
+
+def hold(claim_: Claim) -> bool:
+    """Park the delivery until its partner's endpoint is enabled again."""
+    return bool(
+        Delivery.update(state=HELD, lease_expires_at=None, next_attempt_at=None)
+        .where(_held_by(claim_))
+        .execute()
+    )
+
+
+def defer(claim_: Claim, seconds: float, now: datetime | None = None) -> bool:
+    """Give the claim back without attempting, to be tried again in ``seconds``."""
+    now = now or utcnow()
+    return bool(
+        Delivery.update(
+            state=PENDING if claim_.attempt_number == 1 else RETRYING,
+            lease_expires_at=None,
+            next_attempt_at=now + timedelta(seconds=seconds),
+        )
+        .where(_held_by(claim_))
+        .execute()
+    )
+
+
+def retry_delay(
+    schedule: Sequence[float], attempt_number: int, jitter: float, rng: random.Random | None = None
+) -> float | None:
+    """Seconds to wait after failed attempt ``attempt_number`` (1-based), or None when none is left."""
+    if attempt_number > len(schedule):
+        return None
+    base = schedule[attempt_number - 1]
+    spread = (rng or random).uniform(-jitter, jitter)
+    return max(0.0, base * (1 + spread))
+
+
+MOVE = """
+UPDATE "delivery" SET "state" = ?, "next_attempt_at" = ?, "delivered_at" = COALESCE(?, "delivered_at"),
+    "attempt_count" = "attempt_count" + 1, "last_attempt_at" = ?, "lease_expires_at" = NULL,
+    "next_trigger" = 'scheduled'
+WHERE "id" = ? AND "state" = 'delivering' AND "lease_expires_at" = ?
+"""
+# The attempt is logged even when the lease had lapsed (it happened), unless the row is gone.
+LOG = """
+INSERT INTO "attempt" ("delivery_id", "attempted_at", "url", "status_code", "error", "duration_ms",
+    "response_excerpt", "trigger")
+SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "id" = ?)
+"""
+# On PostgreSQL both in one statement: one round trip, and atomic without BEGIN and COMMIT.
+MOVE_AND_LOG = f"""
+WITH "moved" AS ({MOVE} RETURNING "id")
+{LOG} RETURNING (SELECT count(*) FROM "moved")
+"""
+
+
+def _outcome(claim_: Claim, result: AttemptResult, next_delay: float | None, now: datetime, disable_after):
+    """The state the attempt leaves the delivery in, after updating its endpoint's health."""
+    if result.succeeded:
+        stale = claim_.partner_last_success_at is None or (
+            now - claim_.partner_last_success_at >= partners.LAST_SUCCESS_RESOLUTION
+        )
+        if claim_.partner_failing or stale:
+            partners.record_success(claim_.partner_id, now)
+        return SUCCEEDED, None
+    if result.status_code == GONE:
+        partners.disable_endpoint(claim_.partner_id, f"{claim_.url} answered 410 Gone", now)
+        return HELD, None
+    if partners.record_failure(claim_.partner_id, now, disable_after):
+        return HELD, None
+    if next_delay is None:
+        return DEAD, None
+    return RETRYING, now + timedelta(seconds=next_delay)
+
+
+def record_attempt(
+    claim_: Claim,
+    result: AttemptResult,
+    next_delay: float | None,
+    *,
+    disable_after: timedelta,
+    now: datetime | None = None,
+) -> str | None:
+    """Log the attempt, update the endpoint's health, and move the delivery on.
+
+    Succeeded on a 2xx. Otherwise: held when the endpoint is now disabled (at once on 410 Gone, or
+    because every attempt has failed for ``disable_after``), retrying after ``next_delay``, or dead
+    when the schedule has run out. Returns the new state, or None when the claim had lapsed and another
+    worker owns the delivery.
+    """
+    now = now or utcnow()
+    state, next_attempt_at = _outcome(claim_, result, next_delay, now, disable_after)
+    move: tuple[Any, ...] = (
+        state,
+        next_attempt_at,
+        now if state == SUCCEEDED else None,
+        now,
+        claim_.delivery_id,
+        claim_.lease_expires_at,
+    )
+    log: tuple[Any, ...] = (
+        claim_.delivery_id,
+        now,
+        result.url,
+        result.status_code,
+        result.error,
+        result.duration_ms,
+        (result.response_excerpt or "")[:EXCERPT_CHARS] or None,
+        claim_.trigger,
+        claim_.delivery_id,
+    )
+    if is_postgres():
+        row = db.execute_sql(_sql(MOVE_AND_LOG), move + log).fetchone()
+        moved = bool(row and row[0])
+    else:
+        with db.atomic():
+            moved = bool(db.execute_sql(_sql(MOVE), move).rowcount)
+            db.execute_sql(_sql(LOG), log)
+    return state if moved else None
