@@ -40,6 +40,8 @@ class Settings:
     webhook_allow_private_networks: bool = False
     # Largest request body the API reads; bigger ones are refused with 413.
     max_request_bytes: int = 256 * 1024
+    # How long a buyer stays locked out after too many wrong PINs in a row.
+    pin_lockout_seconds: float = 300.0
     secret_key: str = field(default="dev-only-secret-key", repr=False)
     environment: str = "development"
 
@@ -107,6 +109,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_after_max_seconds=_number(env, "WEBHOOK_RETRY_AFTER_MAX_SECONDS", 3600.0),
         webhook_allow_private_networks=_flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
+        pin_lockout_seconds=_number(env, "PIN_LOCKOUT_SECONDS", 300.0),
         secret_key=env.get("SECRET_KEY") or "dev-only-secret-key",
         environment=env.get("COURIER_ENV") or "development",
     )
