@@ -16,6 +16,7 @@ import dramatiq
 import workers  # noqa: F401  (declares every actor on the broker)
 from workers.dispatch import dispatch
 from workers.processing_window import expire_overdue_windows
+from workers.reconcile import reconcile_transactions
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,10 @@ class Job:
     every_seconds: float
 
 
-JOBS = (Job(expire_overdue_windows, every_seconds=10),)
+JOBS = (
+    Job(expire_overdue_windows, every_seconds=10),
+    Job(reconcile_transactions, every_seconds=60),  # without an order id: the sweep
+)
 
 
 def run(stop: threading.Event | None = None, jobs: tuple[Job, ...] = JOBS) -> None:

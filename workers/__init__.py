@@ -4,6 +4,7 @@ from workers import (
     broker,
     delivery,
     processing_window,
+    reconcile,
 )
 
-__all__ = ["broker", "delivery", "processing_window"]
+__all__ = ["broker", "delivery", "processing_window", "reconcile"]
