@@ -61,9 +61,13 @@ PROVIDER_COURIER = 100
 PROVIDERS = {PROVIDER_PAYPAL: "paypal", PROVIDER_BANGO: "bango", PROVIDER_COURIER: "courier"}
 
 
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
 class Transaction(BaseModel):
     id = BigAutoField()
-    uuid = CharField(max_length=255, unique=True, default=lambda: str(uuid_module.uuid4()))
+    uuid = CharField(max_length=255, unique=True, default=new_uuid)
     amount = BigIntegerField()  # minor units of ``currency``
     currency = CharField(max_length=3)
     provider = IntegerField()
@@ -139,9 +143,9 @@ def create_transaction(fields: dict[str, Any]) -> Transaction:
     if fields.get("related") is not None:
         get_transaction(fields["related"], field="related")
     if fields.get("uuid") is None:
-        fields.pop("uuid", None)  # the column's default makes one
+        fields["uuid"] = new_uuid()
     now = utcnow()
-    with unique("uuid", f"A transaction with uuid {fields.get('uuid')!r} already exists."):
+    with unique("uuid", f"A transaction with uuid {fields['uuid']!r} already exists."):
         return Transaction.create(**fields, created_at=now, modified_at=now)
 
 
