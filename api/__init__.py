@@ -27,11 +27,12 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
     # A connection is taken lazily by the first query and handed back when the request ends.
     app.teardown_request(lambda exc: close_connection())
 
-    from api import cli, errors, health, orders, products, users
+    from api import cli, errors, generic, health, orders, products, users
 
     errors.register_error_handlers(app)
-    for module in (health, products, users, orders):
+    for module in (health, products, users, orders, generic):
         app.register_blueprint(module.bp)
     app.cli.add_command(cli.partners_cli)
     app.cli.add_command(cli.keys_cli)
+    app.cli.add_command(cli.reconciliation_cli)
     return app

@@ -1,4 +1,5 @@
-"""Operator commands: ``flask --app api partners create …`` and ``flask --app api keys create …``.
+"""Operator commands: ``flask --app api partners create …``, ``flask --app api keys create …`` and
+``flask --app api reconciliation conflicts``.
 
 Each prints JSON, so a script can read what it made; keys and secrets are shown this once only.
 """
@@ -10,12 +11,14 @@ import json
 import click
 from flask.cli import AppGroup
 
-from models import keys, partners
+from api.generic import conflicts
+from models import keys, partners, reconciliation
 from models.db import db
 from models.errors import DomainError
 
 partners_cli = AppGroup("partners", help="Manage partners (TPPs).")
 keys_cli = AppGroup("keys", help="Manage API keys.")
+reconciliation_cli = AppGroup("reconciliation", help="Payment transactions and their orders.")
 
 
 def _emit(document: dict) -> None:
@@ -81,3 +84,9 @@ def create_key(role: str, partner_id: str | None) -> None:
     except DomainError as exc:
         _fail(exc)
     _emit({"key_id": key.id, "role": role, "partner_id": partner_id, "api_key": plaintext})
+
+
+@reconciliation_cli.command("conflicts")
+def list_conflicts() -> None:
+    """List the transactions reconciliation may not bring in line with their orders, newest first."""
+    _emit({"objects": conflicts.documents(list(reconciliation.conflicts()))})
