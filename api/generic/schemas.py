@@ -27,7 +27,7 @@ def _unchangeable(value: object) -> NoReturn:
     raise ValueError("cannot be changed: only status, notes and uid_pay can")
 
 
-def one_of(choices: dict[int, str]):
+def _one_of(choices: dict[int, str]):
     def check(value: int) -> int:
         if value not in choices:
             raise ValueError("must be one of " + ", ".join(f"{n} ({label})" for n, label in choices.items()))
@@ -47,7 +47,7 @@ Uuid = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Pin = Annotated[str, AfterValidator(buyers.check_pin_format)]
 Text255 = Annotated[str, StringConstraints(max_length=255)]
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
-Status = Annotated[int, one_of(transactions.STATUSES)]
+Status = Annotated[int, _one_of(transactions.STATUSES)]
 # References to other resources, by URI; validated into their ids.
 BuyerUri = Annotated[int, BeforeValidator(pk_from_uri("buyer"))]
 SellerUri = Annotated[int, BeforeValidator(pk_from_uri("seller"))]
@@ -97,12 +97,12 @@ class TransactionCreate(Body):
     uuid: Uuid | None = None
     amount: Amount
     currency: Currency
-    provider: Annotated[int, one_of(transactions.PROVIDERS)]
+    provider: Annotated[int, _one_of(transactions.PROVIDERS)]
     seller_product: ProductUri
     buyer: BuyerUri | None = None
     related: TransactionUri | None = None
     status: Status = transactions.PENDING
-    type: Annotated[int, one_of(transactions.TYPES)] = transactions.PAYMENT
+    type: Annotated[int, _one_of(transactions.TYPES)] = transactions.PAYMENT
     uid_pay: Text255 | None = None
     uid_support: Text255 | None = None
     notes: str = ""

@@ -184,7 +184,9 @@ def test_when_the_broker_is_down_the_clocks_sweep_settles_the_answer(client, pla
         answer(client, order, "Succesful")
     assert status_of(transaction) == PENDING
     # Past the grace period, the clock's periodic job sweeps it up.
-    transactions.Transaction.update(reconcile_requested_at=utcnow() - timedelta(minutes=5)).execute()
+    transactions.Transaction.update(reconcile_requested_at=utcnow() - timedelta(minutes=5)).where(
+        transactions.Transaction.id == transaction.id
+    ).execute()
     stop = threading.Event()
     ticking = threading.Thread(
         target=clock.run, args=(stop, (clock.Job(reconcile.reconcile_transactions, 60),))

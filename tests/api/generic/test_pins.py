@@ -71,6 +71,15 @@ def test_a_confirmed_pin_is_not_confirmed_again(client, marketplace):
     assert response.get_json() == {"confirmed": False, "errors": {"pin": ["The PIN is already confirmed."]}}
 
 
+def test_a_buyer_without_a_pin_has_nothing_to_confirm(client, marketplace):
+    buyer = factories.buyer(pin=None)
+
+    response = confirm(client, marketplace, buyer.uuid, "8472")
+
+    assert response.status_code == 409
+    assert response.get_json() == {"confirmed": False, "errors": {"pin": ["The buyer has no PIN."]}}
+
+
 @pytest.mark.parametrize(
     "body, errors",
     [
