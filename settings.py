@@ -48,6 +48,8 @@ class Settings:
     sweeper_grace_seconds: float = 60.0
     # Largest request body the API reads; bigger ones are refused with 413.
     max_request_bytes: int = 256 * 1024
+    # How long a buyer stays locked out after too many wrong PINs in a row.
+    pin_lockout_seconds: float = 300.0
     secret_key: str = field(default="dev-only-secret-key", repr=False)
     environment: str = "development"
 
@@ -119,6 +121,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         webhook_failing_partner_slots=int(_number(env, "WEBHOOK_FAILING_PARTNER_SLOTS", 1, minimum=1)),
         sweeper_grace_seconds=_number(env, "SWEEPER_GRACE_SECONDS", 60.0),
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
+        pin_lockout_seconds=_number(env, "PIN_LOCKOUT_SECONDS", 300.0),
         secret_key=env.get("SECRET_KEY") or "dev-only-secret-key",
         environment=env.get("COURIER_ENV") or "development",
     )

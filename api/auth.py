@@ -1,7 +1,7 @@
 """Bearer-key authentication and the three roles.
 
 operator     everything, including managing partners
-marketplace  end users, and orders on their behalf; reads the catalogue
+marketplace  end users, and orders on their behalf; the payments API; reads the catalogue
 partner      its own products, prices and orders, and the users of its own orders
 
 A partner asking for another partner's resource gets a 404, never a 403: it learns nothing about

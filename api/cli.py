@@ -1,4 +1,5 @@
-"""Operator commands: ``flask --app api partners …``, ``keys …`` and ``deliveries …``.
+"""Operator commands: ``flask --app api partners …``, ``keys …``, ``deliveries …`` and
+``reconciliation conflicts``.
 
 Each prints JSON, so a script can read what it did; keys and secrets are shown this once only.
 """
@@ -12,8 +13,9 @@ import click
 from flask.cli import AppGroup
 
 from api.deliveries import attempt_json, delivery_json
+from api.generic import conflicts
 from api.partners import partner_json
-from models import keys, partners, redelivery
+from models import keys, partners, reconciliation, redelivery
 from models.db import db
 from models.deliveries import STATES, Attempt
 from models.errors import DomainError
@@ -22,6 +24,7 @@ from workers.delivery import send_now
 partners_cli = AppGroup("partners", help="Manage partners (TPPs) and their endpoints.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
 deliveries_cli = AppGroup("deliveries", help="Watch and re-queue webhook deliveries.")
+reconciliation_cli = AppGroup("reconciliation", help="Payment transactions and their orders.")
 
 
 def _emit(document: dict) -> None:
@@ -177,3 +180,9 @@ def requeue_all(partner_id, state, event_type, since, until, dry_run) -> None:
             requeued += len(batch)
             bar.update(len(batch))
     _emit({"dry_run": False, "requeued": requeued})
+
+
+@reconciliation_cli.command("conflicts")
+def list_conflicts() -> None:
+    """List the transactions reconciliation may not bring in line with their orders, newest first."""
+    _emit({"objects": conflicts.documents(list(reconciliation.conflicts()))})

@@ -37,6 +37,11 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
     return response
 
 
+def _starts_with_acronym(text: str) -> bool:
+    first_word = text.split(" ", 1)[0]
+    return len(first_word) > 1 and first_word.isupper()
+
+
 def describe_validation_error(exc: ValidationError) -> dict[str, str]:
     """Pydantic's errors as ``{"field.path": "what is wrong"}``, in words a client can act on."""
     fields: dict[str, str] = {}
@@ -49,7 +54,8 @@ def describe_validation_error(exc: ValidationError) -> dict[str, str]:
         else:
             text = error["msg"]
             text = text.removeprefix("Value error, ")
-            text = text[0].lower() + text[1:] if text else text
+            if text and not _starts_with_acronym(text):  # "PIN must be…" keeps its capitals
+                text = text[0].lower() + text[1:]
         fields.setdefault(path, text)
     return fields
 

@@ -1,7 +1,8 @@
 """Orders: the marketplace places them, the partner answers, the marketplace adds what was missing.
 
-Each change is written in one transaction, and its messages (the webhook, the window's timer) are sent
-only after that transaction commits: a worker never wakes up for a row it cannot see yet.
+Each change is written in one transaction, and its messages (the webhook, the window's timer, the
+reconciliation of its payment transaction) are sent only after that transaction commits: a worker never
+wakes up for a row it cannot see yet.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from api.auth import allow, current_principal
 from api.pagination import page
 from api.schemas import OrderAnswer, OrderCreate, OrderInput
 from api.validation import parse_body, query_params
-from models import catalogue, deliveries, orders
+from models import catalogue, deliveries, orders, reconciliation, transactions
 from models.db import db
 from models.errors import InvalidInput
 from models.keys import MARKETPLACE, OPERATOR, PARTNER
-from workers import delivery, processing_window
+from workers import delivery, processing_window, reconcile
 
 bp = Blueprint("orders", __name__)
 
@@ -48,6 +49,7 @@ def place_order():
     with db.atomic():
         price = catalogue.orderable_price(body.prod_id, body.pricing_id)
         order = orders.place_order(price, body.tpp_user_id, body.input, _window_seconds())
+        transactions.open_for_order(order, price)
         webhook = _notify_partner(order, orders.EVENT_CREATED)
     _after_commit(order, webhook)
     return orders.order_document(order), 201
@@ -88,6 +90,8 @@ def answer_order(order_id: str):
     body = parse_body(OrderAnswer)
     with db.atomic():
         order = orders.answer(_visible_order(order_id), body.status, body.output)
+        reconciliation.request(order.id)  # its payment transaction follows the answer
+    reconcile.enqueue(order.id)
     return orders.order_document(order)
 
 
@@ -98,6 +102,8 @@ def add_order_input(order_id: str):
     body = parse_body(OrderInput)
     with db.atomic():
         order = orders.add_input(_visible_order(order_id), body.input, _window_seconds())
+        reconciliation.request(order.id)
         webhook = _notify_partner(order, orders.EVENT_INPUT_ADDED)
     _after_commit(order, webhook)
+    reconcile.enqueue(order.id)
     return orders.order_document(order)

@@ -1,16 +1,20 @@
-"""What every model shares: the database binding, UTC time, prefixed random ids and a JSON column."""
+"""What every model shares: the database binding, UTC time, prefixed random ids, a JSON column, and
+unique-index violations turned into errors a client can act on."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from peewee import Model, TextField
+from peewee import IntegrityError, Model, TextField
 
 from models.db import db
+from models.errors import Conflict
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 _ID_LENGTH = 21  # ~125 bits, the length of the seed's example "prod_EfeUDJnTVdDigaqQ9rMaC"
@@ -51,3 +55,17 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+@contextmanager
+def unique(field: str, message: str) -> Iterator[None]:
+    """Turn a unique-index violation inside the block into a 409 that names ``field``.
+
+    Checking first and inserting second would leave a race between two requests; the index decides.
+    The savepoint keeps the caller's transaction usable: PostgreSQL aborts a transaction on any error.
+    """
+    try:
+        with db.atomic():
+            yield
+    except IntegrityError:
+        raise Conflict(message, fields={field: "is already taken"}, code="already_exists") from None

@@ -40,3 +40,16 @@ def to_decimal(amount: int, currency: str) -> Decimal:
     """Minor units to the major-unit amount: ``(3999, "GBP")`` -> ``Decimal("39.99")``."""
     exponent = MINOR_UNITS[currency]
     return Decimal(amount).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """The major-unit amount in minor units: ``(Decimal("39.99"), "GBP")`` -> ``3999``.
+
+    Raises ``ValueError`` for a fraction of a minor unit, such as ``"39.999"`` GBP or ``"1.5"`` JPY.
+    """
+    exponent = MINOR_UNITS[currency]
+    minor = amount.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        places = "no decimal places" if exponent == 0 else f"at most {exponent} decimal places"
+        raise ValueError(f"{currency} amounts have {places}")
+    return int(minor)

@@ -16,6 +16,7 @@ import dramatiq
 import workers  # noqa: F401  (declares every actor on the broker)
 from workers.dispatch import dispatch
 from workers.processing_window import expire_overdue_windows
+from workers.reconcile import reconcile_transactions
 from workers.sweeper import sweep_deliveries
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Job:
 JOBS = (
     Job(expire_overdue_windows, every_seconds=10),
     Job(sweep_deliveries, every_seconds=30),
+    Job(reconcile_transactions, every_seconds=60),  # without an order id: the sweep
 )
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from itertools import count
 from typing import Any
 
-from models import catalogue, keys, orders, partners, users
+from models import buyers, catalogue, keys, orders, partners, sellers, transactions, users
 from models.base import utcnow
 
 _serial = count(1)
@@ -95,3 +95,36 @@ def expired(seconds_ago: float = 1) -> dict[str, Any]:
     """Overrides for ``order()`` that place its window in the past."""
     ended = utcnow() - timedelta(seconds=seconds_ago)
     return {"window_started_at": ended - timedelta(seconds=60), "window_ends_at": ended}
+
+
+def buyer(uuid: str | None = None, pin: str | None = "1234", confirmed: bool = False) -> buyers.Buyer:
+    row = buyers.create_buyer(uuid or f"marketplace:buyer-{next(_serial)}", pin)
+    if confirmed:
+        buyers.Buyer.update(pin_confirmed=True).where(buyers.Buyer.id == row.id).execute()
+    return buyers.get_buyer(row.id)
+
+
+def seller(uuid: str | None = None) -> sellers.Seller:
+    return sellers.create_seller(uuid or f"marketplace:seller-{next(_serial)}")
+
+
+def seller_product(of: sellers.Seller | None = None) -> sellers.SellerProduct:
+    return sellers.create_product(of or seller(), f"app-{next(_serial)}")
+
+
+def transaction(for_order: orders.Order | None = None, **overrides: Any) -> transactions.Transaction:
+    """A transaction written straight to the database: ``for_order``'s, as placing it opens, or a
+    GBP 39.99 payment through Bango for a new seller's product."""
+    if for_order is not None:
+        row = transactions.open_for_order(for_order, for_order.price)
+    else:
+        fields = {
+            "amount": 3999,
+            "currency": "GBP",
+            "provider": transactions.PROVIDER_BANGO,
+            "seller_product": seller_product(),
+        }
+        row = transactions.Transaction.create(**fields)
+    if overrides:
+        transactions.Transaction.update(**overrides).where(transactions.Transaction.id == row.id).execute()
+    return transactions.get_transaction(row.id)

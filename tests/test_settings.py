@@ -25,3 +25,10 @@ def test_the_retry_schedule_is_seconds_separated_by_commas():
         settings.load({"WEBHOOK_RETRY_SCHEDULE": "5,soon"})
     with pytest.raises(settings.ConfigurationError):
         settings.load({"PROCESSING_WINDOW_SECONDS": "a minute"})
+
+
+def test_a_pin_lockout_lasts_five_minutes_unless_configured():
+    assert settings.load({}).pin_lockout_seconds == 300
+    assert settings.load({"PIN_LOCKOUT_SECONDS": "60"}).pin_lockout_seconds == 60
+    with pytest.raises(settings.ConfigurationError):
+        settings.load({"PIN_LOCKOUT_SECONDS": "five minutes"})

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from models import deliveries, keys, orders
+from models import deliveries, keys, orders, transactions
 from tests import factories
 from tests.factories import auth
 from tests.helpers import wait_until
@@ -66,6 +66,22 @@ def test_placing_an_order_records_one_delivery_for_its_partner(client, marketpla
     assert delivery.webhook_id.startswith("msg_")
 
 
+@pytest.mark.parametrize("currency, amount", [("GBP", 3999), ("JPY", 3999)])
+def test_placing_an_order_opens_its_pending_payment_transaction(client, marketplace, currency, amount):
+    acme = factories.partner()
+    product = factories.product(acme)
+    price = factories.price(product, currency=currency, amount=amount)
+
+    order = place(client, marketplace, product, price, factories.user()).get_json()
+
+    (transaction,) = transactions.Transaction.select()
+    assert (transaction.amount, transaction.currency) == (amount, currency)
+    assert (transaction.status, transaction.type) == (transactions.PENDING, transactions.PAYMENT)
+    assert (transaction.order_id, transaction.uid_pay) == (order["id"], order["id"])
+    assert transaction.seller_product.product_id == product.id
+    assert transaction.buyer.uuid == f"courier:{order['tpp_user_id']}"
+
+
 def test_a_disabled_product_cannot_be_ordered(client, marketplace, shop):
     acme, product, price, user = shop
     client.patch(f"/products/{product.id}", json={"enabled": False}, headers=acme.headers)
@@ -75,6 +91,7 @@ def test_a_disabled_product_cannot_be_ordered(client, marketplace, shop):
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "product_disabled"
     assert orders.Order.select().count() == 0 and deliveries.Delivery.select().count() == 0
+    assert transactions.Transaction.select().count() == 0
 
 
 def test_a_price_of_another_product_is_refused(client, marketplace, shop):
@@ -108,6 +125,7 @@ def test_bad_orders_are_refused_and_nothing_is_written(client, marketplace, shop
     assert 400 <= response.status_code < 500
     assert field in response.get_json()["error"]["fields"]
     assert orders.Order.select().count() == 0 and deliveries.Delivery.select().count() == 0
+    assert transactions.Transaction.select().count() == 0
 
 
 @pytest.mark.parametrize("spelling", ["Succesful", "Successful"])

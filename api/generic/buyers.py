@@ -1,0 +1,80 @@
+"""Buyers: ``/generic/buyer/``. No answer carries a PIN or its hash: ``pin`` and ``new_pin`` only say
+whether one is set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from api.auth import allow
+from api.generic.resources import accepted, boolean_param, listing, uri
+from api.generic.schemas import BuyerCreate, BuyerUpdate
+from api.validation import parse_body, query_params
+from models import buyers
+from models.buyers import Buyer
+from models.keys import MARKETPLACE, OPERATOR
+
+bp = Blueprint("buyers", __name__)
+
+
+def lockout_seconds() -> float:
+    return current_app.config["SETTINGS"].pin_lockout_seconds
+
+
+def buyer_json(buyer: Buyer) -> dict[str, Any]:
+    lockout = lockout_seconds()
+    return {
+        "paypal": None,
+        "uuid": buyer.uuid,
+        "resource_uri": uri("buyer", buyer.id),
+        "resource_pk": buyer.id,
+        "pin": buyer.pin_hash is not None,
+        "pin_confirmed": buyer.pin_confirmed,
+        "new_pin": buyer.new_pin_hash is not None,
+        "active": buyer.active,
+        "needs_pin_reset": buyer.needs_pin_reset,
+        "pin_failures": buyer.failures(lockout),
+        "pin_locked_out": buyer.is_locked(lockout),
+    }
+
+
+def _documents(rows: Sequence[Buyer]) -> list[dict[str, Any]]:
+    return [buyer_json(buyer) for buyer in rows]
+
+
+@bp.post("/buyer/")
+@allow(OPERATOR, MARKETPLACE)
+def create_buyer():
+    body = parse_body(BuyerCreate)
+    return buyer_json(buyers.create_buyer(body.uuid, body.pin)), 201
+
+
+@bp.get("/buyer/")
+@allow(OPERATOR, MARKETPLACE)
+def list_buyers():
+    params = query_params("limit", "offset", "uuid", "active")
+    query = Buyer.select()
+    if "uuid" in params:
+        query = query.where(Buyer.uuid == params["uuid"])
+    active = boolean_param(params, "active")
+    if active is not None:
+        query = query.where(Buyer.active == active)
+    return listing(query.order_by(Buyer.id.desc()), params, _documents)
+
+
+@bp.get("/buyer/<int:buyer_id>/")
+@allow(OPERATOR, MARKETPLACE)
+def get_buyer(buyer_id: int):
+    query_params()
+    return buyer_json(buyers.get_buyer(buyer_id))
+
+
+@bp.patch("/buyer/<int:buyer_id>/")
+@allow(OPERATOR, MARKETPLACE)
+def update_buyer(buyer_id: int):
+    """Returns nothing when it worked (Solitude's 202), as the document says."""
+    buyer = buyers.get_buyer(buyer_id)
+    buyers.update_buyer(buyer, parse_body(BuyerUpdate).model_dump(exclude_unset=True))
+    return accepted()

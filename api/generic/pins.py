@@ -1,0 +1,71 @@
+"""PIN checks: ``confirm_pin``, ``verify_pin`` and ``reset_confirm_pin``, answered as the document shows.
+
+Their refusals keep the document's shape as well, ``{"confirmed": false, "errors": {"uuid": ["Uuid does
+not exist."]}}``, rather than Courier's ``{"error": …}``: Solitude's clients read ``errors``. Statuses
+are Solitude's: 201 for an answer, 400 for a malformed request, 404 for an unknown uuid; a request the
+buyer's state refuses (a locked buyer resetting, say) is a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint
+from pydantic import ValidationError
+
+from api.auth import allow
+from api.errors import describe_validation_error
+from api.generic.buyers import lockout_seconds
+from api.generic.schemas import PinCheck
+from api.validation import parse_body
+from models import buyers
+from models.errors import DomainError
+from models.keys import MARKETPLACE, OPERATOR
+
+bp = Blueprint("pins", __name__)
+
+
+def answered_as(refusal: dict[str, bool]) -> Callable:
+    """Render the endpoint's refusals as ``{**refusal, "errors": {field: [message]}}``."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def answer(*args: Any, **kwargs: Any):
+            try:
+                return view(*args, **kwargs)
+            except ValidationError as exc:
+                status, errors = 400, describe_validation_error(exc)
+            except DomainError as exc:
+                status, errors = exc.status, exc.fields or {"__all__": exc.message}
+            return {**refusal, "errors": {field: [text] for field, text in errors.items()}}, status
+
+        return answer
+
+    return decorate
+
+
+@bp.post("/confirm_pin/")
+@allow(OPERATOR, MARKETPLACE)
+@answered_as({"confirmed": False})
+def confirm_pin():
+    body = parse_body(PinCheck)
+    return {"confirmed": buyers.confirm_pin(body.uuid, body.pin)}, 201
+
+
+@bp.post("/verify_pin/")
+@allow(OPERATOR, MARKETPLACE)
+@answered_as({"valid": False, "locked": False})
+def verify_pin():
+    body = parse_body(PinCheck)
+    check = buyers.verify_pin(body.uuid, body.pin, lockout_seconds())
+    return {"valid": check.valid, "locked": check.locked}, 201
+
+
+@bp.post("/reset_confirm_pin/")
+@allow(OPERATOR, MARKETPLACE)
+@answered_as({"confirmed": False})
+def reset_confirm_pin():
+    body = parse_body(PinCheck)
+    return {"confirmed": buyers.reset_confirm_pin(body.uuid, body.pin, lockout_seconds())}, 201

@@ -1,0 +1,103 @@
+"""Sellers and their products: ``/generic/seller/`` and ``/generic/product/``.
+
+Courier's partners and products appear here too (``courier:<partner id>``, with the product's id as the
+``external_id``), made the first time an order needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint
+
+from api.auth import allow
+from api.generic.resources import integer_param, listing, uri
+from api.generic.schemas import ProductCreate, SellerCreate
+from api.validation import parse_body, query_params
+from models import sellers
+from models.keys import MARKETPLACE, OPERATOR
+from models.sellers import Seller, SellerProduct
+
+bp = Blueprint("sellers", __name__)
+
+
+def seller_json(seller: Seller) -> dict[str, Any]:
+    return {
+        "paypal": None,
+        "bluevia": None,
+        "uuid": seller.uuid,
+        "resource_uri": uri("seller", seller.id),
+        "resource_pk": seller.id,
+        "resource_key": seller.id,  # the document shows it beside the URI; it is the same key
+    }
+
+
+def product_json(product: SellerProduct) -> dict[str, Any]:
+    return {
+        "seller": uri("seller", product.seller_id),
+        "external_id": product.external_id,
+        "public_id": product.public_id,
+        "resource_uri": uri("product", product.id),
+        "resource_pk": product.id,
+    }
+
+
+def _sellers(rows: Sequence[Seller]) -> list[dict[str, Any]]:
+    return [seller_json(seller) for seller in rows]
+
+
+def _products(rows: Sequence[SellerProduct]) -> list[dict[str, Any]]:
+    return [product_json(product) for product in rows]
+
+
+@bp.post("/seller/")
+@allow(OPERATOR, MARKETPLACE)
+def create_seller():
+    body = parse_body(SellerCreate)
+    return seller_json(sellers.create_seller(body.uuid)), 201
+
+
+@bp.get("/seller/")
+@allow(OPERATOR, MARKETPLACE)
+def list_sellers():
+    params = query_params("limit", "offset", "uuid")
+    query = Seller.select()
+    if "uuid" in params:
+        query = query.where(Seller.uuid == params["uuid"])
+    return listing(query.order_by(Seller.id.desc()), params, _sellers)
+
+
+@bp.get("/seller/<int:seller_id>/")
+@allow(OPERATOR, MARKETPLACE)
+def get_seller(seller_id: int):
+    query_params()
+    return seller_json(sellers.get_seller(seller_id))
+
+
+@bp.post("/product/")
+@allow(OPERATOR, MARKETPLACE)
+def create_product():
+    body = parse_body(ProductCreate)
+    seller = sellers.get_seller(body.seller, field="seller")
+    return product_json(sellers.create_product(seller, body.external_id)), 201
+
+
+@bp.get("/product/")
+@allow(OPERATOR, MARKETPLACE)
+def list_products():
+    params = query_params("limit", "offset", "seller", "external_id")
+    query = SellerProduct.select()
+    seller = integer_param(params, "seller")
+    if seller is not None:
+        query = query.where(SellerProduct.seller == seller)
+    if "external_id" in params:
+        query = query.where(SellerProduct.external_id == params["external_id"])
+    return listing(query.order_by(SellerProduct.id.desc()), params, _products)
+
+
+@bp.get("/product/<int:product_id>/")
+@allow(OPERATOR, MARKETPLACE)
+def get_product(product_id: int):
+    query_params()
+    return product_json(sellers.get_product(product_id))

@@ -1,0 +1,106 @@
+"""Transactions: ``/generic/transaction/``.
+
+A PATCH changes ``status``, ``notes`` or ``uid_pay`` under Solitude's rules (models/transactions.py).
+A status change to a transaction tied to a Courier order asks for it to be reconciled with the order,
+which has the last word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint
+
+from api.auth import allow
+from api.generic.resources import accepted, integer_param, listing, uri
+from api.generic.schemas import TransactionCreate, TransactionUpdate
+from api.validation import parse_body, query_params
+from models import transactions
+from models.base import isoformat
+from models.currencies import to_decimal
+from models.db import db
+from models.keys import MARKETPLACE, OPERATOR
+from models.sellers import SellerProduct
+from models.transactions import Transaction
+from workers import reconcile
+
+bp = Blueprint("transactions", __name__)
+
+
+def transaction_json(transaction: Transaction, relations: list[int]) -> dict[str, Any]:
+    """The document's fields, in its order; ``relations`` are the ids of the children."""
+    return {
+        "amount": format(to_decimal(transaction.amount, transaction.currency), "f"),
+        "buyer": uri("buyer", transaction.buyer_id),
+        "created": isoformat(transaction.created_at),
+        "currency": transaction.currency,
+        "notes": transaction.notes,
+        "provider": transaction.provider,
+        "related": uri("transaction", transaction.related_id),
+        "relations": [uri("transaction", child) for child in relations],
+        "resource_pk": transaction.id,
+        "resource_uri": uri("transaction", transaction.id),
+        "seller_product": uri("product", transaction.seller_product_id),
+        "status": transaction.status,
+        "type": transaction.type,
+        "uid_pay": transaction.uid_pay,
+        "uid_support": transaction.uid_support,
+        "uuid": transaction.uuid,
+    }
+
+
+def documents(rows: Sequence[Transaction]) -> list[dict[str, Any]]:
+    relations = transactions.relations_of([row.id for row in rows])
+    return [transaction_json(row, relations[row.id]) for row in rows]
+
+
+@bp.get("/transaction/")
+@allow(OPERATOR, MARKETPLACE)
+def list_transactions():
+    """Newest first, filtered by ``uuid``, ``provider``, ``status`` and ``seller`` (its resource_pk)."""
+    params = query_params("limit", "offset", "uuid", "provider", "status", "seller")
+    query = Transaction.select()
+    if "uuid" in params:
+        query = query.where(Transaction.uuid == params["uuid"])
+    provider = integer_param(params, "provider", transactions.PROVIDERS)
+    if provider is not None:
+        query = query.where(Transaction.provider == provider)
+    status = integer_param(params, "status", transactions.STATUSES)
+    if status is not None:
+        query = query.where(Transaction.status == status)
+    seller = integer_param(params, "seller")
+    if seller is not None:
+        products = SellerProduct.select(SellerProduct.id).where(SellerProduct.seller == seller)
+        query = query.where(Transaction.seller_product.in_(products))
+    return listing(query.order_by(Transaction.id.desc()), params, documents)
+
+
+@bp.get("/transaction/<int:transaction_id>/")
+@allow(OPERATOR, MARKETPLACE)
+def get_transaction(transaction_id: int):
+    query_params()
+    return documents([transactions.get_transaction(transaction_id)])[0]
+
+
+@bp.post("/transaction/")
+@allow(OPERATOR, MARKETPLACE)
+def create_transaction():
+    """A transaction; without a ``uuid`` it is given one."""
+    body = parse_body(TransactionCreate)
+    with db.atomic():
+        transaction = transactions.create_transaction(body.model_dump())
+    return documents([transaction])[0], 201
+
+
+@bp.patch("/transaction/<int:transaction_id>/")
+@allow(OPERATOR, MARKETPLACE)
+def update_transaction(transaction_id: int):
+    """Returns nothing when it worked (Solitude's 202)."""
+    transaction = transactions.get_transaction(transaction_id)
+    changes = parse_body(TransactionUpdate).model_dump(exclude_unset=True)
+    with db.atomic():
+        transaction = transactions.update_transaction(transaction, changes)
+    if transaction.order_id is not None and transaction.reconcile_requested_at is not None:
+        reconcile.enqueue(transaction.order_id)
+    return accepted()

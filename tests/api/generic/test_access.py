@@ -1,0 +1,92 @@
+"""What every generic endpoint shares: server-to-server keys only, ETags, and strict query strings."""
+
+import hashlib
+import re
+
+import pytest
+
+from models import MODELS, keys
+from models.buyers import Buyer
+from tests import factories
+from tests.factories import auth
+
+
+def generic_endpoints(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/generic/"):
+            path = re.sub(r"<int:\w+>", "1", rule.rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, path
+
+
+def call(client, method, path, headers):
+    body = {} if method in ("POST", "PATCH") else None
+    return client.open(path, method=method, json=body, headers=headers)
+
+
+def row_counts():
+    return {model.__name__: model.select().count() for model in MODELS}
+
+
+def test_every_generic_endpoint_refuses_partner_keys_and_requests_without_a_key(app, client):
+    acme = factories.partner()
+    endpoints = list(generic_endpoints(app))
+    before = row_counts()
+
+    for method, path in endpoints:
+        assert call(client, method, path, acme.headers).status_code == 403, (method, path)
+        refused = call(client, method, path, {})
+        assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "unauthorized", (
+            method,
+            path,
+        )
+
+    assert {("POST", "/generic/verify_pin/"), ("PATCH", "/generic/transaction/1/")} <= set(endpoints)
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("role", [keys.MARKETPLACE, keys.OPERATOR])
+def test_the_marketplace_and_operators_are_let_in(client, role):
+    headers = auth(factories.api_key(role))
+
+    assert client.get("/generic/buyer/", headers=headers).status_code == 200
+    assert client.post("/generic/seller/", json={"uuid": f"m:{role}"}, headers=headers).status_code == 201
+
+
+def test_a_get_carries_a_strong_etag_over_its_body(client, marketplace):
+    buyer = factories.buyer()
+
+    response = client.get(f"/generic/buyer/{buyer.id}/", headers=marketplace)
+
+    assert response.headers["ETag"] == '"' + hashlib.sha256(response.get_data()).hexdigest() + '"'
+    assert client.get("/generic/buyer/", headers=marketplace).headers["ETag"].startswith('"')
+
+
+def test_if_none_match_answers_304_until_the_resource_changes(client, marketplace):
+    buyer = factories.buyer()
+    etag = client.get(f"/generic/buyer/{buyer.id}/", headers=marketplace).headers["ETag"]
+
+    unchanged = client.get(f"/generic/buyer/{buyer.id}/", headers={**marketplace, "If-None-Match": etag})
+    Buyer.update(active=False).where(Buyer.id == buyer.id).execute()
+    changed = client.get(f"/generic/buyer/{buyer.id}/", headers={**marketplace, "If-None-Match": etag})
+
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    assert unchanged.headers["ETag"] == etag
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["active"] is False
+
+
+def test_errors_carry_no_etag(client, marketplace):
+    assert "ETag" not in client.get("/generic/buyer/999/", headers=marketplace).headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/generic/buyer/1/", "/generic/seller/", "/generic/product/", "/generic/transaction/1/"]
+)
+def test_an_unknown_query_parameter_is_a_400(client, marketplace, path):
+    factories.buyer()
+
+    response = client.get(f"{path}?format=json", headers=marketplace)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["fields"] == {"format": "is not a known parameter"}
