@@ -8,13 +8,13 @@ messages live and die with the process, and the sweeper re-sends what a restart 
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
 import settings as settings_module
 from models.db import close_connection, init_db
 from workers.isolation import PartnerSlots
+from workers.redis_wakeup import WakingRedisBroker
 
 settings = settings_module.load()
 
@@ -46,7 +46,9 @@ class InMemoryBroker(StubBroker):
 
 def build_broker() -> dramatiq.Broker:
     if settings.redis_url:
-        broker: dramatiq.Broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace)
+        broker: dramatiq.Broker = WakingRedisBroker(
+            url=settings.redis_url, namespace=settings.redis_namespace
+        )
     else:
         broker = InMemoryBroker()
     broker.add_middleware(DatabaseConnections())

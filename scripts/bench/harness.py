@@ -279,3 +279,83 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+@dataclass(frozen=True)
+class Shop:
+    """What placing an order needs: a partner's product and price, a user, a marketplace key."""
+
+    partner_id: str
+    prod_id: str
+    pricing_id: str
+    tpp_user_id: str
+    marketplace_key: str
+
+    def order(self, **order_input: str) -> dict:
+        return {
+            "prod_id": self.prod_id,
+            "pricing_id": self.pricing_id,
+            "tpp_user_id": self.tpp_user_id,
+            "input": order_input or {"first_name": "Lisa", "sort_code": "11-22-33"},
+        }
+
+
+def make_shop(webhook_url: str, name: str = "Bench") -> Shop:
+    from models import catalogue, keys, users
+    from models.db import db
+
+    partner_id, _, _ = make_partner(webhook_url, name)
+    with db.atomic():
+        product = catalogue.create_product(
+            partner_id,
+            {
+                "name": "Fibre",
+                "description": "Fast.",
+                "enabled": True,
+                "meta": {},
+                "product_type": "utilities",
+            },
+        )
+        price = catalogue.create_price(product, {"name": "Monthly", "currency": "GBP", "amount": 3999})
+        user = users.create_user({"first_name": "Lisa", "last_name": "Nichols", "email": "lisa@example.com"})
+        _, marketplace_key = keys.issue_key(keys.MARKETPLACE)
+    return Shop(partner_id, product.id, price.id, user.id, marketplace_key)
+
+
+def start_api(env: Scratch, **settings: str) -> str:
+    """The API under gunicorn, as the Procfile's web line runs it; returns its base URL."""
+    port = free_port()
+    env.start(
+        str(Path(sys.executable).parent / "gunicorn"),
+        "api:create_app()",
+        "--config",
+        "gunicorn.conf.py",
+        env={"PORT": str(port), "BIND_HOST": "127.0.0.1", **settings},
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _healthy(url), 30, what="the API")
+    return url
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(url + "/health", timeout=0.5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def webhook_ids_by_order() -> dict[str, tuple[str, float]]:
+    """Each order's first webhook id, and when the order was accepted (epoch seconds)."""
+    from datetime import UTC
+
+    from models.db import db
+
+    with db.connection_context():
+        rows = db.execute_sql(
+            'SELECT o."id", d."webhook_id", o."created_at" FROM "purchase_order" o '
+            'JOIN "delivery" d ON d."order_id" = o."id" WHERE d."event_type" = \'order.created\''
+        ).fetchall()
+    return {
+        order_id: (webhook_id, created.replace(tzinfo=UTC).timestamp())
+        for order_id, webhook_id, created in rows
+    }

@@ -1,0 +1,66 @@
+"""Dramatiq's Redis broker, woken by new messages instead of polling for them.
+
+An idle Dramatiq consumer polls Redis, backing off up to the worker timeout between polls. That trade
+is poor for webhooks: at a one-second timeout an order may wait up to a second before a worker looks,
+and at ten milliseconds an idle worker process spends a quarter of a core polling (measured; see
+docs/PERFORMANCE.md). Here every enqueue also pushes a token onto a small per-queue list, and an idle
+consumer blocks on that list (BLPOP) for up to the worker timeout: it wakes within a round trip of a
+message arriving and costs nothing while nothing does.
+
+Tokens are hints, never the truth: a consumer always fetches through Dramatiq's own script, a stale
+token costs one empty fetch, and a lost one only means waiting out the timeout as before.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.message import Message
+
+# Enough tokens to wake every consumer that could be waiting; more would only be stale.
+MAX_TOKENS = 1000
+# A delay-queue consumer also moves its held messages to the work queue when their time comes, which
+# it can only do between waits: it waits no longer than this.
+DELAY_QUEUE_WAIT_SECONDS = 0.25
+# Every thread busy: nothing may be fetched until one is free, so look again shortly.
+AT_CAPACITY_WAIT_SECONDS = 0.002
+
+
+class WakingRedisBroker(RedisBroker):
+    def wake_key(self, queue_name: str) -> str:
+        return f"{self.namespace}:{queue_name}.wake"
+
+    def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
+        enqueued = super().enqueue(message, delay=delay)
+        key = self.wake_key(enqueued.queue_name)
+        pipeline = self.client.pipeline(transaction=False)
+        pipeline.lpush(key, 1)
+        pipeline.ltrim(key, 0, MAX_TOKENS - 1)
+        pipeline.execute()
+        return enqueued
+
+    @property
+    def consumer_class(self):
+        return _WakingConsumer
+
+
+class _WakingConsumer(_RedisConsumer):
+    def __init__(self, broker, queue_name, prefetch, timeout):
+        # Dramatiq's consumer sleeps up to ``timeout`` ms when a fetch finds nothing; it is given one
+        # millisecond, and the consumer waits for a token instead.
+        super().__init__(broker, queue_name, prefetch, timeout=1)
+        idle_seconds = timeout / 1000
+        if queue_name.endswith(".DQ"):
+            idle_seconds = min(idle_seconds, DELAY_QUEUE_WAIT_SECONDS)
+        self.idle_seconds = idle_seconds
+        self.wake_key = broker.wake_key(queue_name)
+
+    def __next__(self):
+        if not self.message_cache and self.outstanding_message_count >= self.prefetch:
+            time.sleep(AT_CAPACITY_WAIT_SECONDS)
+            return None
+        message = super().__next__()
+        if message is None and not self.message_cache:
+            self.broker.client.blpop([self.wake_key], timeout=self.idle_seconds)
+        return message
