@@ -85,7 +85,11 @@ def create_buyer(uuid: str, pin: str | None = None) -> Buyer:
 
 
 def buyer_for(uuid: str) -> Buyer:
-    """The buyer with ``uuid``, made (without a PIN) if there is none yet."""
+    """The buyer with ``uuid``, made (without a PIN) if there is none yet. Looked up first: a returning
+    customer's buyer exists."""
+    existing = Buyer.get_or_none(Buyer.uuid == uuid)
+    if existing is not None:
+        return existing
     Buyer.insert(uuid=uuid, created_at=utcnow()).on_conflict_ignore().execute()
     return Buyer.get(Buyer.uuid == uuid)
 

@@ -93,7 +93,13 @@ def get_product(product_id: int, *, field: str | None = None) -> SellerProduct:
 
 
 def product_of(product: Product) -> SellerProduct:
-    """The seller product standing for a Courier product, made (with its seller) on first use."""
+    """The seller product standing for a Courier product, made (with its seller) on first use.
+
+    Looked up first: every order needs it, and after its first order it exists.
+    """
+    existing = SellerProduct.get_or_none(SellerProduct.product == product.id)
+    if existing is not None:
+        return existing
     seller = seller_of_partner(product.partner_id)
     SellerProduct.insert(
         seller=seller.id,

@@ -359,3 +359,11 @@ def webhook_ids_by_order() -> dict[str, tuple[str, float]]:
         order_id: (webhook_id, created.replace(tzinfo=UTC).timestamp())
         for order_id, webhook_id, created in rows
     }
+
+
+def _answers_post(url: str) -> bool:
+    try:
+        requests.post(url + "/orders", json={}, timeout=0.5)
+        return True
+    except requests.RequestException:
+        return False
