@@ -78,16 +78,13 @@ def main() -> None:
     with harness.scratch("api") as env:
         shop = harness.make_shop(env.start_receiver())
         body = shop.order()
-        courier = run_wrk(
-            harness.start_api(env) + "/orders", body, shop.marketplace_key, args.seconds, args.connections
-        )
-        limit = run_wrk(start_trivial(env) + "/orders", body, "x", args.seconds, args.connections)
-    print(
-        f"API: POST /orders under gunicorn (gunicorn.conf.py), wrk {args.connections} connections, {args.seconds} s\n"
-        f"  trivial Flask endpoint   {limit[0]:7.0f} req/s   p50 {limit[1]:.1f} ms   p99 {limit[2]:.1f} ms\n"
-        f"  courier POST /orders     {courier[0]:7.0f} req/s   p50 {courier[1]:.1f} ms   p99 {courier[2]:.1f} ms\n"
-        f"  ratio                    {courier[0] / limit[0]:7.2f}   (target >= 0.50)"
-    )
+        load = (args.seconds, args.connections)
+        courier = run_wrk(harness.start_api(env) + "/orders", body, shop.marketplace_key, *load)
+        limit = run_wrk(start_trivial(env) + "/orders", body, "x", *load)
+    print(f"API: POST /orders under gunicorn.conf.py; wrk, {args.connections} connections, {args.seconds} s")
+    for name, (rate, p50, p99) in (("trivial Flask endpoint", limit), ("courier POST /orders", courier)):
+        print(f"  {name:24} {rate:7.0f} req/s   p50 {p50:.1f} ms   p99 {p99:.1f} ms")
+    print(f"  {'ratio':24} {courier[0] / limit[0]:7.2f}   (target >= 0.50)")
 
 
 if __name__ == "__main__":
