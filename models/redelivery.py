@@ -35,12 +35,16 @@ REQUEUEABLE = (SUCCEEDED, RETRYING, DEAD, HELD)
 FAILED_STATES = (RETRYING, DEAD)
 
 
-def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> list[int]:
+def overdue_query(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> ModelSelect:
     """Deliveries whose wake-up must have been lost: due for ``grace_seconds``, or claimed by a worker
-    whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is left alone."""
+    whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is left alone.
+
+    Only open rows are read (the partial index ``delivery_open_next_attempt``): the sweeper's cost does
+    not grow with the deliveries already made.
+    """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=grace_seconds)
-    query = (
+    return (
         Delivery.select(Delivery.id)
         .where(
             Delivery.state.in_(OPEN_STATES)
@@ -52,7 +56,10 @@ def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 
         .order_by(Delivery.next_attempt_at)
         .limit(limit)
     )
-    return [row.id for row in query]
+
+
+def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> list[int]:
+    return [row.id for row in overdue_query(now, grace_seconds, limit)]
 
 
 @dataclass(frozen=True)

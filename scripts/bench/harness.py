@@ -290,6 +290,7 @@ class Shop:
     pricing_id: str
     tpp_user_id: str
     marketplace_key: str
+    webhook_url: str
 
     def order(self, **order_input: str) -> dict:
         return {
@@ -319,7 +320,7 @@ def make_shop(webhook_url: str, name: str = "Bench") -> Shop:
         price = catalogue.create_price(product, {"name": "Monthly", "currency": "GBP", "amount": 3999})
         user = users.create_user({"first_name": "Lisa", "last_name": "Nichols", "email": "lisa@example.com"})
         _, marketplace_key = keys.issue_key(keys.MARKETPLACE)
-    return Shop(partner_id, product.id, price.id, user.id, marketplace_key)
+    return Shop(partner_id, product.id, price.id, user.id, marketplace_key, webhook_url)
 
 
 def start_api(env: Scratch, **settings: str) -> str:

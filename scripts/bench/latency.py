@@ -21,31 +21,32 @@ from scripts.bench import harness
 from scripts.bench.throughput import courier_rate
 
 
-def place_orders(api_url: str, shop: harness.Shop, count: int, rate: float | None) -> None:
-    """``count`` orders, one after another (``rate`` None) or arriving at ``rate`` per second."""
+def place_orders(api_url: str, shops: list[harness.Shop], rate: float | None) -> None:
+    """One order per shop in ``shops``: one after another (``rate`` None), or arriving at ``rate`` per
+    second whether or not earlier ones have been answered (an open loop, as customers arrive)."""
     local = threading.local()
 
-    def place(_: int) -> None:
+    def place(shop: harness.Shop) -> None:
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {shop.marketplace_key}"
-        response = session.post(f"{api_url}/orders", json=shop.order(), timeout=30)
+        headers = {"Authorization": f"Bearer {shop.marketplace_key}"}
+        response = session.post(f"{api_url}/orders", json=shop.order(), headers=headers, timeout=30)
         response.raise_for_status()
 
     if rate is None:
-        for n in range(count):
-            place(n)
+        for shop in shops:
+            place(shop)
             time.sleep(0.01)  # idle between orders: each one finds the system at rest
         return
     with ThreadPoolExecutor(max_workers=32) as pool:
         started = time.monotonic()
         futures = []
-        for n in range(count):  # open loop: arrivals do not wait for earlier answers
+        for n, shop in enumerate(shops):
             delay = started + n / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            futures.append(pool.submit(place, n))
+            futures.append(pool.submit(place, shop))
         for future in futures:
             future.result()
 
@@ -81,7 +82,7 @@ def measure(orders: int, rate: float | None) -> list[float]:
         api_url = harness.start_api(env)
         env.start_workers(2, 8)
         time.sleep(2)  # let the workers boot
-        place_orders(api_url, shop, orders, rate)
+        place_orders(api_url, [shop] * orders, rate)
         harness.wait_until(lambda: harness.count_in_state("succeeded") == orders, 120, what="the webhooks")
         print(breakdown())
         return latencies(webhook_url)

@@ -30,6 +30,8 @@ class Record:
     received: int = 0
     first_seen: dict[str, float] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def add(self, webhook_id: str) -> None:
         self.received += 1
@@ -41,6 +43,7 @@ class Record:
             "received": self.received,
             "unique": len(self.seen),
             "duplicates": sum(count - 1 for count in self.seen.values()),
+            "max_in_flight": self.max_in_flight,
             "first_seen": self.first_seen,
         }
 
@@ -70,8 +73,13 @@ class Receiver:
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
                     await writer.drain()
                     continue
-                if not await self.answer(headers, writer):
-                    return
+                self.record.in_flight += 1
+                self.record.max_in_flight = max(self.record.max_in_flight, self.record.in_flight)
+                try:
+                    if not await self.answer(headers, writer):
+                        return
+                finally:
+                    self.record.in_flight -= 1
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:

@@ -1,0 +1,112 @@
+"""Benchmark 5: a backlog of 100,000 pending deliveries drains at a steady rate, in flat memory, and
+the sweeper's cost does not grow with the deliveries already made.
+
+    python -m scripts.bench.scale [--deliveries 100000]
+
+Steady rate: the first and the last 10 % of arrivals at the receiver, each as deliveries per second
+(target: within 20 % of each other). Memory: the workers' resident set after the first 10 % and at the
+end (target: growth under 10 %). Sweeper: its query's plan and time with a hundred open deliveries,
+before any delivery was made and after the whole backlog was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from scripts.bench import harness
+
+OPEN_ROWS = 100
+
+
+def enqueue_in_parallel(ids: list[int], threads: int = 4) -> None:
+    chunks = [ids[n::threads] for n in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(harness.enqueue, chunks))
+
+
+def park_open_deliveries(partner_id: str) -> None:
+    """Open deliveries the workers will not take for an hour: the sweeper's steady working set."""
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.deliveries import RETRYING, Delivery
+
+    ids = harness.seed_deliveries(partner_id, OPEN_ROWS, 200)
+    later = utcnow() + timedelta(hours=1)
+    Delivery.update(state=RETRYING, next_attempt_at=later).where(Delivery.id.in_(ids)).execute()
+
+
+def sweeper_query() -> tuple[float, str]:
+    """The sweeper's query: median time over 20 runs (ms), and PostgreSQL's plan for it."""
+    from models import redelivery
+    from models.db import db
+
+    timings = []
+    for _ in range(20):
+        started = time.perf_counter()
+        redelivery.overdue(grace_seconds=60)
+        timings.append((time.perf_counter() - started) * 1000)
+    query = redelivery.overdue_query(grace_seconds=60)
+    sql, params = query.sql()
+    with db.connection_context():
+        db.execute_sql("ANALYZE delivery")
+        plan = "\n".join(row[0] for row in db.execute_sql("EXPLAIN ANALYZE " + sql, params))
+    return statistics.median(timings), plan
+
+
+def rate(arrivals: list[float]) -> float:
+    return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--deliveries", type=int, default=100_000)
+    args = parser.parse_args()
+    total = args.deliveries
+    with harness.scratch("scale") as env:
+        url = env.start_receiver()
+        partner_id, _, _ = harness.make_partner(url)
+        park_open_deliveries(partner_id)
+        sweeper_before, _ = sweeper_query()
+        ids = harness.seed_deliveries(partner_id, total)
+        enqueue_in_parallel(ids)
+        workers = env.start_workers(2, 8)
+        memory: dict[str, int] = {}
+
+        def watch_memory() -> None:
+            while "end" not in memory:
+                done = harness.count_in_state("succeeded")
+                if done >= total // 10 and "early" not in memory:
+                    memory["early"] = harness.rss_kib(workers.pid)
+                time.sleep(1)
+
+        watcher = threading.Thread(target=watch_memory, daemon=True)
+        watcher.start()
+        harness.wait_until(lambda: harness.count_in_state("succeeded") == total, 3600, 1, "the backlog")
+        memory["end"] = harness.rss_kib(workers.pid)
+        watcher.join()
+        arrivals = sorted(harness.receiver_stats(url)["first_seen"].values())
+        tenth = len(arrivals) // 10
+        first, last = rate(arrivals[:tenth]), rate(arrivals[-tenth:])
+        sweeper_after, plan = sweeper_query()
+    growth = (memory["end"] - memory["early"]) / memory["early"]
+    print(
+        f"scale: {total} pending deliveries drained by 2 processes x 8 threads\n"
+        f"  first 10 %  {first:7.0f} deliveries/s\n"
+        f"  last 10 %   {last:7.0f} deliveries/s   ({(last - first) / first:+.0%}; target within 20 %)\n"
+        f"  worker RSS  {memory['early'] / 1024:.0f} MiB after 10 %, "
+        f"{memory['end'] / 1024:.0f} MiB at the end   ({growth:+.1%}; target under 10 %)\n"
+        f"  sweeper query with {OPEN_ROWS} open deliveries: {sweeper_before:.2f} ms with none delivered, "
+        f"{sweeper_after:.2f} ms with {total} delivered\n"
+        f"  its plan after the run:\n    " + plan.replace("\n", "\n    ")
+    )
+
+
+if __name__ == "__main__":
+    main()
