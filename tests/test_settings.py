@@ -25,3 +25,13 @@ def test_the_retry_schedule_is_seconds_separated_by_commas():
         settings.load({"WEBHOOK_RETRY_SCHEDULE": "5,soon"})
     with pytest.raises(settings.ConfigurationError):
         settings.load({"PROCESSING_WINDOW_SECONDS": "a minute"})
+
+
+def test_outside_development_the_session_signing_key_must_be_set():
+    with pytest.raises(settings.ConfigurationError, match="SECRET_KEY"):
+        settings.load({"COURIER_ENV": "production"})
+
+    loaded = settings.load({"COURIER_ENV": "production", "SECRET_KEY": "s3cret"})
+
+    assert loaded.environment == "production" and loaded.secret_key == "s3cret"
+    assert loaded.dashboard_session_hours == 12
