@@ -6,7 +6,7 @@ new ones are written, and it costs one index seek however deep the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from peewee import AutoField, ModelSelect
@@ -29,7 +29,7 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def page_rows(query: ModelSelect[Any], model: Any, params: dict[str, str]) -> tuple[list[Any], bool]:
+def page_rows(query: ModelSelect[Any], model: Any, params: Mapping[str, str]) -> tuple[list[Any], bool]:
     """One page of ``query`` (rows of ``model``, ordered by creation, newest first), and whether more
     rows follow it."""
     limit = parse_limit(params.get("limit"))

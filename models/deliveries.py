@@ -25,8 +25,8 @@ from typing import Any
 from peewee import (
     BigAutoField,
     CharField,
+    ColumnBase,
     DateTimeField,
-    Expression,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -292,7 +292,7 @@ def get_delivery(delivery_id: int) -> Delivery | None:
     return Delivery.get_or_none(Delivery.id == delivery_id)
 
 
-def webhook_not_delivered() -> Expression:
+def webhook_not_delivered() -> ColumnBase:
     """Orders with a webhook the partner has not (yet) received: one EXISTS probe on delivery's order
     index per order."""
     return fn.EXISTS(
@@ -320,4 +320,4 @@ def latest_state_by_order(order_ids: Sequence[str]) -> dict[str, str]:
         .where(Delivery.order.in_(list(order_ids)))
         .order_by(Delivery.id)
     )
-    return {row.order_id: row.state for row in query}
+    return {str(row.order_id): row.state for row in query}

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from peewee import Case, fn
 
+from models.base import tuples
 from models.db import db
 from models.deliveries import Attempt, Delivery
 
@@ -20,19 +21,16 @@ PERCENTILES = (50, 90, 99)
 
 
 def state_counts() -> dict[str, int]:
-    rows = Delivery.select(Delivery.state, fn.COUNT(Delivery.id).alias("count")).group_by(Delivery.state)
-    return {row.state: row.count for row in rows}
+    return dict(tuples(Delivery.select(Delivery.state, fn.COUNT(Delivery.id)).group_by(Delivery.state)))
 
 
 def counts_by_partner() -> dict[str, dict[str, int]]:
     """``{partner_id: {state: count}}`` for every partner with a delivery."""
-    rows = (
-        Delivery.select(Delivery.partner, Delivery.state, fn.COUNT(Delivery.id).alias("count"))
-        .group_by(Delivery.partner, Delivery.state)
-        .tuples()
+    rows = Delivery.select(Delivery.partner, Delivery.state, fn.COUNT(Delivery.id)).group_by(
+        Delivery.partner, Delivery.state
     )
     counts: dict[str, dict[str, int]] = {}
-    for partner_id, state, count in rows:
+    for partner_id, state, count in tuples(rows):
         counts.setdefault(partner_id, {})[state] = count
     return counts
 
@@ -49,17 +47,12 @@ def attempts_per_minute(since: datetime) -> list[MinuteOutcomes]:
     minute = db.truncate_date("minute", Attempt.attempted_at)
     succeeded = (Attempt.status_code >= 200) & (Attempt.status_code < 300)
     rows = (
-        Attempt.select(
-            minute.alias("minute"),
-            fn.SUM(Case(None, [(succeeded, 1)], 0)).alias("succeeded"),
-            fn.COUNT(Attempt.id).alias("total"),
-        )
+        Attempt.select(minute, fn.SUM(Case(None, [(succeeded, 1)], 0)), fn.COUNT(Attempt.id))
         .where(Attempt.attempted_at >= since)
         .group_by(minute)
         .order_by(minute)
-        .tuples()
     )
-    return [MinuteOutcomes(at, int(ok), total - int(ok)) for at, ok, total in rows]
+    return [MinuteOutcomes(at, int(ok), total - int(ok)) for at, ok, total in tuples(rows)]
 
 
 @dataclass(frozen=True)
@@ -75,14 +68,13 @@ def latency_percentiles(since: datetime, sample: int = LATENCY_SAMPLE) -> Latenc
     one bounded, indexed read keeps both databases on the same, exact code. A busier hour is summarised
     by its latest ``sample`` attempts, and the page says how many.
     """
-    durations = sorted(
-        duration
-        for (duration,) in Attempt.select(Attempt.duration_ms)
+    latest = (
+        Attempt.select(Attempt.duration_ms)
         .where(Attempt.attempted_at >= since)
         .order_by(Attempt.attempted_at.desc())
         .limit(sample)
-        .tuples()
     )
+    durations = sorted(duration for (duration,) in tuples(latest))
     if not durations:
         return None
     return Latency(len(durations), {p: nearest_rank(durations, p) for p in PERCENTILES})

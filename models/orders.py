@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import CharField, DateTimeField, Expression, ForeignKeyField, IntegerField, ModelSelect, fn
+from peewee import CharField, ColumnBase, DateTimeField, ForeignKeyField, IntegerField, ModelSelect, fn
 
-from models.base import BaseModel, JSONField, isoformat, new_id, utcnow
+from models.base import BaseModel, JSONField, isoformat, new_id, tuples, utcnow
 from models.catalogue import Price, Product
 from models.errors import Conflict, InvalidInput, NotFound
 from models.partners import Partner
@@ -146,7 +146,7 @@ def with_catalogue(query: ModelSelect[Order]) -> ModelSelect[Order]:
     return query.join_from(Order, Product).join_from(Order, Price).join_from(Order, EndUser)
 
 
-def unanswered_after_window(now: datetime | None = None) -> Expression:
+def unanswered_after_window(now: datetime | None = None) -> ColumnBase:
     """Orders whose processing window ended with no answer: the partner owes one, by hand if need be.
 
     Pending with the window's end passed, whether or not the window's timer has fired yet.
@@ -157,11 +157,11 @@ def unanswered_after_window(now: datetime | None = None) -> Expression:
 def status_counts(partner_id: str) -> dict[str, int]:
     """How many of the partner's orders are in each status, zeros included."""
     rows = (
-        Order.select(Order.status, fn.COUNT(Order.id).alias("count"))
+        Order.select(Order.status, fn.COUNT(Order.id))
         .where(Order.partner == partner_id)
         .group_by(Order.status)
     )
-    return {**dict.fromkeys(STATUSES, 0), **{row.status: row.count for row in rows}}
+    return {**dict.fromkeys(STATUSES, 0), **dict(tuples(rows))}
 
 
 def answer(order: Order, status: str, output: dict[str, str]) -> Order:

@@ -108,7 +108,7 @@ def triaged(filters: Filters, limit: int, after: Delivery | None = None) -> list
         query = matching(replace(filters, state=state))
         if after is not None and state == after.state:
             query = query.where(older_than(Delivery, after))
-        rows += query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit - len(rows))
+        rows.extend(query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit - len(rows)))
         if len(rows) >= limit:
             break
     return rows
