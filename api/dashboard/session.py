@@ -70,7 +70,7 @@ def login_required(*roles: str) -> Callable:
         def guarded(*args, **kwargs):
             principal = signed_in()
             if principal is None:
-                return redirect(url_for("dashboard.session.sign_in", next=request.full_path))
+                return redirect(url_for("dashboard.session.sign_in", next=request.full_path.rstrip("?")))
             if principal.role not in roles:
                 raise Forbidden(f"This page is for {' and '.join(r + 's' for r in roles)}.")
             g.principal = principal  # what api.auth.current_principal() answers from here on
