@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -54,35 +51,3 @@ def partner_browser(browser):
 def operator_browser(browser):
     assert browser.sign_in(factories.api_key(keys.OPERATOR)).status_code == 302
     return browser
-
-
-class QueryLog(logging.Handler):
-    """The SQL statements run by this thread, as Peewee logs each one (at DEBUG) before running it."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.thread = threading.get_ident()
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread and isinstance(record.msg, tuple):
-            self.statements.append(record.msg[0])
-
-
-@pytest.fixture
-def queries():
-    """``with queries() as log: ...`` then ``len(log.statements)``."""
-
-    @contextmanager
-    def recording():
-        peewee_logger = logging.getLogger("peewee")
-        log, level = QueryLog(), peewee_logger.level
-        peewee_logger.addHandler(log)
-        peewee_logger.setLevel(logging.DEBUG)
-        try:
-            yield log
-        finally:
-            peewee_logger.removeHandler(log)
-            peewee_logger.setLevel(level)
-
-    return recording
