@@ -57,10 +57,10 @@ def main() -> int:
     partner, operator = app.test_client(), app.test_client()
     for client, key in ((partner, seeded.partner_key), (operator, seeded.operator_key)):
         form = client.get("/dashboard/sign-in").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-        assert (
-            client.post("/dashboard/sign-in", data={"csrf_token": token, "api_key": key}).status_code == 302
-        )
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token, "the sign-in page has no CSRF token"
+        signed_in = client.post("/dashboard/sign-in", data={"csrf_token": token[1], "api_key": key})
+        assert signed_in.status_code == 302
 
     busiest = _busiest_delivery()
     pages = [
