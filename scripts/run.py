@@ -124,6 +124,7 @@ def banner(api_url: str, partner_url: str, creds: dict[str, str], credentials_pa
     return f"""
 Courier is running.
   API            {api_url}            (GET {api_url}/health)
+  dashboard      {api_url}/dashboard  (sign in with the partner or the operator key)
   demo partner   {partner_url}
   credentials    {credentials_path}
 
