@@ -8,7 +8,6 @@ with the same message, and the marketplace reads the new status at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from peewee import ModelSelect
@@ -127,7 +126,7 @@ class AnswerForm:
 
 def _order_page(order: orders.Order, form: AnswerForm, problem: str | None = None, status: int = 200):
     webhooks = deliveries.deliveries_of_order(order.id)
-    page: Any = render_template(
+    page = render_template(
         "dashboard/order.html",
         order=order,
         form=form,
