@@ -13,6 +13,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'courier.db'}"
+DEV_SECRET_KEY = "dev-only-secret-key"
 
 # Svix's schedule: after the first attempt, retry after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
@@ -50,8 +51,11 @@ class Settings:
     max_request_bytes: int = 256 * 1024
     # How long a buyer stays locked out after too many wrong PINs in a row.
     pin_lockout_seconds: float = 300.0
-    secret_key: str = field(default="dev-only-secret-key", repr=False)
+    # Signs dashboard sessions: anyone who knows it can forge one, so production must set its own.
+    secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     environment: str = "development"
+    # A dashboard session ends this long after sign-in, however active it is.
+    dashboard_session_hours: float = 12.0
 
     @property
     def embedded(self) -> bool:
@@ -103,6 +107,11 @@ def normalise_database_url(url: str) -> str:
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     schedule = env.get("WEBHOOK_RETRY_SCHEDULE")
+    environment = env.get("COURIER_ENV") or "development"
+    if environment != "development" and not env.get("SECRET_KEY"):
+        raise ConfigurationError(
+            f"SECRET_KEY must be set when COURIER_ENV is {environment!r}: it signs dashboard sessions."
+        )
     return Settings(
         database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         database_pool_size=int(_number(env, "DATABASE_POOL_SIZE", 8, minimum=1)),
@@ -122,6 +131,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sweeper_grace_seconds=_number(env, "SWEEPER_GRACE_SECONDS", 60.0),
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
         pin_lockout_seconds=_number(env, "PIN_LOCKOUT_SECONDS", 300.0),
-        secret_key=env.get("SECRET_KEY") or "dev-only-secret-key",
-        environment=env.get("COURIER_ENV") or "development",
+        secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        environment=environment,
+        dashboard_session_hours=_number(env, "DASHBOARD_SESSION_HOURS", 12.0, minimum=0.01),
     )

@@ -27,11 +27,12 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
     # A connection is taken lazily by the first query and handed back when the request ends.
     app.teardown_request(lambda exc: close_connection())
 
-    from api import cli, deliveries, errors, generic, health, orders, partners, products, users
+    from api import cli, dashboard, deliveries, errors, generic, health, orders, partners, products, users
 
     errors.register_error_handlers(app)
     for module in (health, partners, products, users, orders, deliveries, generic):
         app.register_blueprint(module.bp)
+    dashboard.init_app(app)
     app.cli.add_command(cli.partners_cli)
     app.cli.add_command(cli.keys_cli)
     app.cli.add_command(cli.deliveries_cli)

@@ -13,7 +13,7 @@ from api.auth import allow, current_principal
 from api.pagination import page
 from api.schemas import OrderAnswer, OrderCreate, OrderInput
 from api.validation import parse_body, query_params
-from models import catalogue, deliveries, orders, reconciliation, transactions
+from models import catalogue, deliveries, orders, settlement, transactions
 from models.db import db
 from models.errors import InvalidInput
 from models.keys import MARKETPLACE, OPERATOR, PARTNER
@@ -89,8 +89,7 @@ def answer_order(order_id: str):
     """The partner's update, as the guide shows it: ``{"status": "Succesful", "output": {...}}``."""
     body = parse_body(OrderAnswer)
     with db.atomic():
-        order = orders.answer(_visible_order(order_id), body.status, body.output)
-        reconciliation.request(order.id)  # its payment transaction follows the answer
+        order = settlement.answer(_visible_order(order_id), body.status, body.output)
     reconcile.enqueue(order.id)
     return orders.order_document(order)
 
@@ -101,8 +100,7 @@ def add_order_input(order_id: str):
     """The marketplace adds the fields a Need_more_info answer asked for; the partner hears again."""
     body = parse_body(OrderInput)
     with db.atomic():
-        order = orders.add_input(_visible_order(order_id), body.input, _window_seconds())
-        reconciliation.request(order.id)
+        order = settlement.add_input(_visible_order(order_id), body.input, _window_seconds())
         webhook = _notify_partner(order, orders.EVENT_INPUT_ADDED)
     _after_commit(order, webhook)
     reconcile.enqueue(order.id)

@@ -6,11 +6,12 @@ new ones are written, and it costs one index seek however deep the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from peewee import AutoField, ModelSelect
 
+from models.base import older_than
 from models.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
@@ -28,13 +29,9 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def page(
-    query: ModelSelect[Any],
-    model: Any,
-    params: dict[str, str],
-    render: Callable[[Any], dict[str, Any]],
-) -> dict[str, Any]:
-    """One page of ``query`` (rows of ``model``, ordered by creation, newest first)."""
+def page_rows(query: ModelSelect[Any], model: Any, params: Mapping[str, str]) -> tuple[list[Any], bool]:
+    """One page of ``query`` (rows of ``model``, ordered by creation, newest first), and whether more
+    rows follow it."""
     limit = parse_limit(params.get("limit"))
     cursor_id: str | int | None = params.get("starting_after")
     if cursor_id and isinstance(model.id, AutoField):
@@ -51,9 +48,17 @@ def page(
                 f"starting_after: no {model.__name__.lower()} {cursor_id}.",
                 fields={"starting_after": "does not exist"},
             )
-        query = query.where(
-            (model.created_at < cursor.created_at)
-            | ((model.created_at == cursor.created_at) & (model.id < cursor_id))
-        )
+        query = query.where(older_than(model, cursor))
     rows = list(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
-    return {"data": [render(row) for row in rows[:limit]], "has_more": len(rows) > limit}
+    return rows[:limit], len(rows) > limit
+
+
+def page(
+    query: ModelSelect[Any],
+    model: Any,
+    params: dict[str, str],
+    render: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of ``query`` as the API answers it: ``{"data": [...], "has_more": ...}``."""
+    rows, has_more = page_rows(query, model, params)
+    return {"data": [render(row) for row in rows], "has_more": has_more}

@@ -37,6 +37,18 @@ def isoformat(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z"
 
 
+def older_than(model: Any, row: Any) -> Any:
+    """The rows of ``model`` after ``row`` in newest-first order: created earlier, or at the same moment
+    with a smaller id. Keyset pagination's condition, which an index on ``created_at`` answers."""
+    return (model.created_at < row.created_at) | ((model.created_at == row.created_at) & (model.id < row.id))
+
+
+def tuples(query: Any) -> list[tuple[Any, ...]]:
+    """An aggregate query's rows as plain tuples. (Peewee's type stubs read every row of a model's
+    select as a model instance, which an aggregate's rows are not.)"""
+    return list(query.tuples())
+
+
 class JSONField(TextField):
     """A JSON document stored as text, so that SQLite and PostgreSQL hold it the same way."""
 

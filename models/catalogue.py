@@ -103,6 +103,15 @@ def prices_of(product: Product) -> list[Price]:
     return list(Price.select().where(Price.product == product).order_by(Price.created_at, Price.id))
 
 
+def prices_by_product(product_ids: list[str]) -> dict[str, list[Price]]:
+    """The prices of each product, in the order they were created, in one query."""
+    prices: dict[str, list[Price]] = {product_id: [] for product_id in product_ids}
+    query = Price.select().where(Price.product.in_(product_ids)).order_by(Price.created_at, Price.id)
+    for price in query:
+        prices[price.product_id].append(price)
+    return prices
+
+
 def get_price(product: Product, price_id: str) -> Price:
     price = Price.get_or_none((Price.id == price_id) & (Price.product == product))
     if price is None:

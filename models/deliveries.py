@@ -17,15 +17,18 @@ States:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from peewee import (
     BigAutoField,
     CharField,
+    ColumnBase,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
+    fn,
 )
 
 from models.base import BaseModel, new_id, utcnow
@@ -90,6 +93,7 @@ Delivery.add_index(
 class Attempt(BaseModel):
     id = BigAutoField()
     delivery = ForeignKeyField(Delivery, backref="attempts", on_delete="CASCADE")
+    delivery_id: int
     attempted_at = DateTimeField(default=utcnow)
     url = TextField()
     status_code = IntegerField(null=True)
@@ -99,7 +103,11 @@ class Attempt(BaseModel):
     trigger = CharField(max_length=10, default=SCHEDULED)
 
     class Meta:
-        indexes = ((("delivery", "attempted_at"), False),)
+        indexes = ((("delivery", "attempted_at"), False), (("attempted_at",), False))
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 def serialise(payload: dict[str, Any]) -> str:
@@ -116,3 +124,34 @@ def create_delivery(
 
 def get_delivery(delivery_id: int) -> Delivery | None:
     return Delivery.get_or_none(Delivery.id == delivery_id)
+
+
+def webhook_not_delivered() -> ColumnBase:
+    """Orders with a webhook the partner has not (yet) received: one EXISTS probe on delivery's order
+    index per order."""
+    return fn.EXISTS(
+        Delivery.select(Delivery.id).where((Delivery.order == Order.id) & (Delivery.state != SUCCEEDED))
+    )
+
+
+def deliveries_of_order(order_id: str) -> list[Delivery]:
+    return list(Delivery.select().where(Delivery.order == order_id).order_by(Delivery.id))
+
+
+def attempts_by_delivery(delivery_ids: Sequence[int]) -> dict[int, list[Attempt]]:
+    """Every attempt of each delivery, oldest first, in one query."""
+    attempts: dict[int, list[Attempt]] = {delivery_id: [] for delivery_id in delivery_ids}
+    query = Attempt.select().where(Attempt.delivery.in_(list(delivery_ids))).order_by(Attempt.id)
+    for attempt in query:
+        attempts[attempt.delivery_id].append(attempt)
+    return attempts
+
+
+def latest_state_by_order(order_ids: Sequence[str]) -> dict[str, str]:
+    """The state of each order's latest webhook, in one query; orders without one are left out."""
+    query = (
+        Delivery.select(Delivery.order, Delivery.state)
+        .where(Delivery.order.in_(list(order_ids)))
+        .order_by(Delivery.id)
+    )
+    return {str(row.order_id): row.state for row in query}

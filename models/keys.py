@@ -51,3 +51,8 @@ def issue_key(role: str, partner: Partner | None = None) -> tuple[ApiKey, str]:
 def authenticate(plaintext: str) -> ApiKey | None:
     """The live key with this plaintext, or None."""
     return ApiKey.get_or_none((ApiKey.digest == digest(plaintext)) & ApiKey.revoked_at.is_null())
+
+
+def live_key(key_id: str) -> ApiKey | None:
+    """The key with this id, unless it was revoked: a dashboard session re-checks it on every request."""
+    return ApiKey.get_or_none((ApiKey.id == key_id) & ApiKey.revoked_at.is_null())

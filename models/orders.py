@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, fn
+from peewee import CharField, ColumnBase, DateTimeField, ForeignKeyField, IntegerField, ModelSelect, fn
 
-from models.base import BaseModel, JSONField, isoformat, new_id, utcnow
+from models.base import BaseModel, JSONField, isoformat, new_id, tuples, utcnow
 from models.catalogue import Price, Product
 from models.errors import Conflict, InvalidInput, NotFound
 from models.partners import Partner
@@ -65,7 +65,11 @@ class Order(BaseModel):
 
     class Meta:
         table_name = "purchase_order"  # "order" is an SQL keyword
-        indexes = ((("partner", "created_at"), False), (("created_at",), False))
+        indexes = (
+            (("partner", "created_at"), False),
+            (("created_at",), False),
+            (("partner", "status", "created_at"), False),
+        )
 
     def is_processing(self, now: datetime | None = None) -> bool:
         """What the marketplace's spinner shows: Pending, and the window still open."""
@@ -122,15 +126,42 @@ def place_order(price: Price, user_id: str, order_input: dict[str, str], window_
     )
 
 
-def get_order(order_id: str, *, partner_id: str | None = None) -> Order:
-    """The order, seen by ``partner_id`` when given: another partner's order does not exist."""
-    query = Order.select().where(Order.id == order_id)
+def get_order(order_id: str, *, partner_id: str | None = None, in_full: bool = False) -> Order:
+    """The order, seen by ``partner_id`` when given: another partner's order does not exist.
+
+    ``in_full`` loads its product, price and user in the same query.
+    """
+    query = with_catalogue(Order.select(Order, Product, Price, EndUser)) if in_full else Order.select()
+    query = query.where(Order.id == order_id)
     if partner_id is not None:
         query = query.where(Order.partner == partner_id)
     order = query.first()
     if order is None:
         raise NotFound(f"No order {order_id}.")
     return order
+
+
+def with_catalogue(query: ModelSelect[Order]) -> ModelSelect[Order]:
+    """``query`` joined to each order's product, price and user, so that reading them costs no query."""
+    return query.join_from(Order, Product).join_from(Order, Price).join_from(Order, EndUser)
+
+
+def unanswered_after_window(now: datetime | None = None) -> ColumnBase:
+    """Orders whose processing window ended with no answer: the partner owes one, by hand if need be.
+
+    Pending with the window's end passed, whether or not the window's timer has fired yet.
+    """
+    return (Order.status == PENDING) & (Order.window_ends_at <= (now or utcnow()))
+
+
+def status_counts(partner_id: str) -> dict[str, int]:
+    """How many of the partner's orders are in each status, zeros included."""
+    rows = (
+        Order.select(Order.status, fn.COUNT(Order.id))
+        .where(Order.partner == partner_id)
+        .group_by(Order.status)
+    )
+    return {**dict.fromkeys(STATUSES, 0), **dict(tuples(rows))}
 
 
 def answer(order: Order, status: str, output: dict[str, str]) -> Order:

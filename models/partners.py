@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
 
-from models.base import BaseModel, new_id, utcnow
+from models.base import BaseModel, new_id, tuples, utcnow
 from models.errors import InvalidInput, NotFound
 
 SECRET_PREFIX = "whsec_"
@@ -168,3 +168,8 @@ def _describe_span(span: timedelta) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds:g} seconds"
+
+
+def names() -> dict[str, str]:
+    """Every partner's name by id, alphabetically: for filters and tables that name partners."""
+    return dict(tuples(Partner.select(Partner.id, Partner.name).order_by(Partner.name, Partner.id)))

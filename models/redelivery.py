@@ -8,12 +8,12 @@ new one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from peewee import ModelSelect
 
-from models.base import utcnow
+from models.base import older_than, utcnow
 from models.deliveries import (
     DEAD,
     DELIVERING,
@@ -35,7 +35,9 @@ REQUEUEABLE = (SUCCEEDED, RETRYING, DEAD, HELD)
 FAILED_STATES = (RETRYING, DEAD)
 
 
-def overdue_query(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> ModelSelect:
+def overdue_query(
+    now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000
+) -> ModelSelect[Delivery]:
     """Deliveries whose wake-up must have been lost: due for ``grace_seconds``, or claimed by a worker
     whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is left alone.
 
@@ -94,6 +96,31 @@ class Filters:
 
 def matching(filters: Filters) -> ModelSelect[Delivery]:
     return filters.apply(Delivery.select())
+
+
+# The order operators read deliveries in: what needs them first.
+TRIAGE_ORDER = (DEAD, RETRYING, HELD, PENDING, DELIVERING, SUCCEEDED)
+
+
+def triaged(filters: Filters, limit: int, after: Delivery | None = None) -> list[Delivery]:
+    """Up to ``limit`` matching deliveries, dead first, then retrying, and so on down ``TRIAGE_ORDER``;
+    newest first within a state; resuming after the delivery ``after`` when given.
+
+    One indexed range scan per state rather than one sort of every row by a computed rank: a page costs
+    at most six short reads however many deliveries there are.
+    """
+    states = [filters.state] if filters.state else list(TRIAGE_ORDER)
+    if after is not None:
+        states = states[states.index(after.state) :] if after.state in states else []
+    rows: list[Delivery] = []
+    for state in states:
+        query = matching(replace(filters, state=state))
+        if after is not None and state == after.state:
+            query = query.where(older_than(Delivery, after))
+        rows.extend(query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit - len(rows)))
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def get_delivery(delivery_id: int, *, partner_id: str | None = None) -> Delivery:

@@ -23,9 +23,6 @@ from werkzeug.serving import make_server
 import settings as settings_module
 from models import catalogue, keys, partners, users
 from models.db import db
-from scripts import clock
-from scripts.demo_partner import DemoPartner, PartnerConfig
-from scripts.demo_partner import make_server as make_partner_server
 from scripts.migrate import migrate
 
 DEFAULT_CREDENTIALS = settings_module.PROJECT_ROOT / "var" / "demo-credentials.json"
@@ -124,6 +121,7 @@ def banner(api_url: str, partner_url: str, creds: dict[str, str], credentials_pa
     return f"""
 Courier is running.
   API            {api_url}            (GET {api_url}/health)
+  dashboard      {api_url}/dashboard  (sign in with the partner or the operator key)
   demo partner   {partner_url}
   credentials    {credentials_path}
 
@@ -153,12 +151,16 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("demo_partner").setLevel(logging.INFO)
 
-    # The demo partner is on this machine: let deliveries reach a loopback address.
+    # The demo partner is on this machine: let deliveries reach a loopback address. This must come before
+    # anything imports the workers package, whose broker reads the settings once, when it is imported.
     os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "1")
     settings = settings_module.load()
     migrate(settings.database_url, settings.database_pool_size)
 
     from api import create_app
+    from scripts import clock
+    from scripts.demo_partner import DemoPartner, PartnerConfig
+    from scripts.demo_partner import make_server as make_partner_server
     from workers.broker import broker
 
     app = create_app(settings)

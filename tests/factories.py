@@ -7,7 +7,7 @@ from datetime import timedelta
 from itertools import count
 from typing import Any
 
-from models import buyers, catalogue, keys, orders, partners, sellers, transactions, users
+from models import buyers, catalogue, deliveries, keys, orders, partners, sellers, transactions, users
 from models.base import utcnow
 
 _serial = count(1)
@@ -128,3 +128,29 @@ def transaction(for_order: orders.Order | None = None, **overrides: Any) -> tran
     if overrides:
         transactions.Transaction.update(**overrides).where(transactions.Transaction.id == row.id).execute()
     return transactions.get_transaction(row.id)
+
+
+def delivery(
+    to: PartnerAccount,
+    state: str = deliveries.PENDING,
+    attempts: tuple[int | None, ...] = (),
+    for_order: orders.Order | None = None,
+    **overrides: Any,
+) -> deliveries.Delivery:
+    """A webhook row in ``state`` with one logged attempt per status code (None: no response); no
+    message is sent for it."""
+    row = deliveries.create_delivery(
+        to.id, orders.EVENT_CREATED, {"id": for_order.id if for_order else "po_1"}, for_order and for_order.id
+    )
+    deliveries.Delivery.update(state=state, attempt_count=len(attempts), **overrides).where(
+        deliveries.Delivery.id == row.id
+    ).execute()
+    for status_code in attempts:
+        deliveries.Attempt.create(
+            delivery=row,
+            url=to.partner.webhook_url,
+            status_code=status_code,
+            error=None if status_code else "connection refused",
+            duration_ms=120,
+        )
+    return deliveries.get_delivery(row.id)

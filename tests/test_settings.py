@@ -32,3 +32,13 @@ def test_a_pin_lockout_lasts_five_minutes_unless_configured():
     assert settings.load({"PIN_LOCKOUT_SECONDS": "60"}).pin_lockout_seconds == 60
     with pytest.raises(settings.ConfigurationError):
         settings.load({"PIN_LOCKOUT_SECONDS": "five minutes"})
+
+
+def test_outside_development_the_session_signing_key_must_be_set():
+    with pytest.raises(settings.ConfigurationError, match="SECRET_KEY"):
+        settings.load({"COURIER_ENV": "production"})
+
+    loaded = settings.load({"COURIER_ENV": "production", "SECRET_KEY": "s3cret"})
+
+    assert loaded.environment == "production" and loaded.secret_key == "s3cret"
+    assert loaded.dashboard_session_hours == 12

@@ -41,14 +41,21 @@ def run_wrk(url: str, body: dict, key: str, seconds: int, connections: int) -> t
         check=True,
     ).stdout
     Path(script.name).unlink()
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rate = float(_search(r"Requests/sec:\s+([\d.]+)", output)[0])
     if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         raise RuntimeError("some requests failed:\n" + output)
     return rate, _percentile(output, "50%"), _percentile(output, "99%")
 
 
+def _search(pattern: str, output: str) -> tuple[str, ...]:
+    found = re.search(pattern, output)
+    if found is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return found.groups()
+
+
 def _percentile(output: str, label: str) -> float:
-    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()
+    value, unit = _search(rf"{label}\s+([\d.]+)(us|ms|s)", output)
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 

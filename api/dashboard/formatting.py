@@ -1,0 +1,26 @@
+"""How values read on a page: money with its currency, UTC times, durations. Registered as Jinja filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.currencies import to_decimal
+
+
+def money(amount: int, currency: str) -> str:
+    """``(3999, "GBP")`` -> ``"39.99 GBP"``: the amount in major units with its ISO code."""
+    return f"{to_decimal(amount, currency):,} {currency}"
+
+
+def when(moment: datetime | None) -> str:
+    """A stored (naive UTC) timestamp as people read it, to the second."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+def milliseconds(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+FILTERS = {"money": money, "when": when, "milliseconds": milliseconds}
