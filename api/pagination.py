@@ -29,9 +29,12 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def page_rows(query: ModelSelect[Any], model: Any, params: Mapping[str, str]) -> tuple[list[Any], bool]:
+def page_rows(
+    query: ModelSelect[Any], model: Any, params: Mapping[str, str], *, created: Any = None
+) -> tuple[list[Any], bool]:
     """One page of ``query`` (rows of ``model``, ordered by creation, newest first), and whether more
-    rows follow it."""
+    rows follow it. ``created`` is the column that says when a row was made, if not ``created_at``."""
+    created = model.created_at if created is None else created
     limit = parse_limit(params.get("limit"))
     cursor_id: str | int | None = params.get("starting_after")
     if cursor_id and isinstance(model.id, AutoField):
@@ -48,8 +51,8 @@ def page_rows(query: ModelSelect[Any], model: Any, params: Mapping[str, str]) ->
                 f"starting_after: no {model.__name__.lower()} {cursor_id}.",
                 fields={"starting_after": "does not exist"},
             )
-        query = query.where(older_than(model, cursor))
-    rows = list(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
+        query = query.where(older_than(model, cursor, created))
+    rows = list(query.order_by(created.desc(), model.id.desc()).limit(limit + 1))
     return rows[:limit], len(rows) > limit
 
 

@@ -37,10 +37,14 @@ def isoformat(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z"
 
 
-def older_than(model: Any, row: Any) -> Any:
+def older_than(model: Any, row: Any, created: Any = None) -> Any:
     """The rows of ``model`` after ``row`` in newest-first order: created earlier, or at the same moment
-    with a smaller id. Keyset pagination's condition, which an index on ``created_at`` answers."""
-    return (model.created_at < row.created_at) | ((model.created_at == row.created_at) & (model.id < row.id))
+    with a smaller id. Keyset pagination's condition, which an index on ``created_at`` answers.
+
+    ``created`` is the column that says when a row was made, if not ``created_at``."""
+    created = model.created_at if created is None else created
+    moment = getattr(row, created.name)
+    return (created < moment) | ((created == moment) & (model.id < row.id))
 
 
 def tuples(query: Any) -> list[tuple[Any, ...]]:

@@ -21,12 +21,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField, ModelSelect
 
 from models import orders
 from models.base import BaseModel, utcnow
 from models.errors import NotFound
 from models.orders import Order
+from models.partners import Partner
 from models.transactions import COMPLETED, FAILED, STATUSES, Transaction, transition_error
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ class ReconciliationConflict(BaseModel):
             f"Transaction {self.transaction_id} is {STATUSES[self.transaction_status]}, which is final, "
             f"but order {self.order_id} is {self.order_status}."
         )
+
+    @property
+    def called_for(self) -> int | None:
+        """The transaction status the order calls for: what reconciliation would have set."""
+        return VERDICTS.get(self.order_status)
 
 
 def request(order_id: str, now: datetime | None = None) -> None:
@@ -136,9 +142,24 @@ def overdue(cutoff: datetime, limit: int = 500) -> list[str]:
     return list(query.scalars())
 
 
-def conflicts():
-    """Every recorded conflict, newest first."""
-    return ReconciliationConflict.select().order_by(ReconciliationConflict.id.desc())
+def conflicts(*, in_full: bool = False) -> ModelSelect[ReconciliationConflict]:
+    """Every recorded conflict, newest first.
+
+    ``in_full`` loads each one's transaction, order and the order's partner in the same query.
+    """
+    query = ReconciliationConflict.select()
+    if in_full:
+        query = (
+            ReconciliationConflict.select(ReconciliationConflict, Transaction, Order, Partner)
+            .join_from(ReconciliationConflict, Transaction)
+            .join_from(ReconciliationConflict, Order)
+            .join_from(Order, Partner)
+        )
+    return query.order_by(ReconciliationConflict.id.desc())
+
+
+def conflict_count() -> int:
+    return conflicts().count()
 
 
 def get_conflict(conflict_id: int) -> ReconciliationConflict:

@@ -1,5 +1,6 @@
 """Plausible data in bulk, for the dashboard's benchmark and screenshots: partners with products and
-prices, customers, orders in every status, their webhooks and the attempts made to deliver them.
+prices, customers, orders in every status, their webhooks and the attempts made to deliver them, and a
+few reconciliation conflicts.
 
 Rows are written with multi-row INSERTs, so 10,000 orders and 100,000 attempts take seconds. The same
 ``seed`` (a random.Random) gives the same data.
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from models import catalogue, deliveries, keys, orders, partners, users
+from models import catalogue, deliveries, keys, orders, partners, reconciliation, transactions, users
 from models.base import new_id, utcnow
 from models.db import db
 from models.deliveries import Attempt, Delivery
@@ -39,6 +40,13 @@ FIRST_NAMES = ("Lisa", "Omar", "Priya", "Tom", "Aisha", "Jack", "Mei", "Sam", "Z
 LAST_NAMES = ("Nichols", "Khan", "Patel", "Walsh", "Okafor", "Reid", "Chen", "Hughes", "Ali", "Evans")
 STATUS_WEIGHTS = {orders.SUCCESSFUL: 70, orders.FAILED: 8, orders.NEED_MORE_INFO: 7, orders.PENDING: 15}
 BATCH = 500
+# Orders whose payment ended at the provider while their partner answered them: the order's status,
+# the transaction's, and what an operator noted on the transaction.
+CONFLICTS = (
+    (orders.SUCCESSFUL, transactions.CANCELLED, ""),
+    (orders.SUCCESSFUL, transactions.FAILED, ""),
+    (orders.FAILED, transactions.CANCELLED, "Nothing was charged: checked with the provider."),
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ def seed(order_count: int, attempt_count: int, *, now: datetime | None = None, s
         plans = _delivery_plans(rng, made, order_rows, attempt_count)
         delivery_ids = _deliveries(order_rows, plans)
         _attempts(rng, made, order_rows, delivery_ids, plans, now)
+        _conflicts(order_rows, now)
         acme = made["partners"][0]
         return Seeded(
             partner_key=keys.issue_key(keys.PARTNER, acme)[1],
@@ -266,3 +275,22 @@ def _attempts(rng, made, order_rows, delivery_ids, plans, now) -> None:
             )
     for batch in _batches(rows):
         Attempt.insert_many(batch).execute()
+
+
+def _conflicts(order_rows, now) -> None:
+    """One conflict per ``CONFLICTS`` line, each for another partner's order of the last hour, made as
+    the system makes them: the order's transaction is opened as placing it does, ended as a PATCH does,
+    and reconciled with the partner's answer."""
+    partners_used: set[str] = set()
+    recent = order_rows[: max(1, len(order_rows) // 10)]
+    for order_status, ended, notes in CONFLICTS:
+        row = next(
+            (r for r in recent if r["status"] == order_status and r["partner"] not in partners_used), None
+        )
+        if row is None:
+            continue
+        partners_used.add(row["partner"])
+        order = orders.get_order(row["id"], in_full=True)
+        transaction = transactions.open_for_order(order, order.price)
+        transactions.update_transaction(transaction, {"status": ended, "notes": notes})
+        reconciliation.reconcile(order.id, now=min(now, row["answered_at"] + timedelta(minutes=1)))

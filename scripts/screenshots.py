@@ -65,6 +65,8 @@ def capture(base_url: str, seeded: demo_data.Seeded, out: Path) -> list[Path]:
         shoot(operator, "deliveries")
         operator.goto(f"{base_url}/dashboard/partners")
         shoot(operator, "partners")
+        operator.goto(f"{base_url}/dashboard/conflicts")
+        shoot(operator, "conflicts")
         chromium.close()
     return saved
 

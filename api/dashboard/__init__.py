@@ -1,4 +1,5 @@
-"""The dashboard: pages where partners settle orders by hand and operators watch and re-queue deliveries.
+"""The dashboard: pages where partners settle orders by hand and operators watch and re-queue deliveries
+and see the reconciliation conflicts left for them.
 
 Server-rendered HTML with plain forms and no JavaScript. Each module is one area and exposes ``bp``,
 nested under this package's ``bp`` at ``/dashboard``, which signs every form (session.check_csrf),
@@ -10,10 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Flask, redirect, url_for
+from peewee import InterfaceError, OperationalError
 
 from api.auth import current_principal
-from api.dashboard import catalogue, deliveries, errors, orders, partners, session
+from api.dashboard import catalogue, conflicts, deliveries, errors, orders, partners, session
 from api.dashboard.formatting import FILTERS
+from models import reconciliation
 from models.errors import NotFound
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -49,10 +52,19 @@ def unknown_page(unknown: str):
     raise NotFound("There is no such page.")
 
 
+def conflict_count() -> int | None:
+    """The operators' nav badge: how many conflicts are recorded. None when the database is down, so
+    that the page saying so still renders."""
+    try:
+        return reconciliation.conflict_count()
+    except (OperationalError, InterfaceError):
+        return None
+
+
 bp.before_request(session.check_csrf)
-bp.context_processor(lambda: {"csrf_token": session.csrf_token})
+bp.context_processor(lambda: {"csrf_token": session.csrf_token, "conflict_count": conflict_count})
 errors.register(bp)
-for area in (session, orders, catalogue, deliveries, partners):
+for area in (session, orders, catalogue, deliveries, partners, conflicts):
     bp.register_blueprint(area.bp)
 
 

@@ -1,10 +1,12 @@
-"""How values read on a page: money with its currency, UTC times, durations. Registered as Jinja filters."""
+"""How values read on a page: money with its currency, UTC times, durations, transaction statuses.
+Registered as Jinja filters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from models.currencies import to_decimal
+from models.transactions import STATUSES
 
 
 def money(amount: int, currency: str) -> str:
@@ -23,4 +25,14 @@ def milliseconds(value: int | None) -> str:
     return f"{value:,} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
-FILTERS = {"money": money, "when": when, "milliseconds": milliseconds}
+def transaction_status(status: int | None) -> str:
+    """A transaction's status as its word: ``4`` -> ``"Failed"``."""
+    return "—" if status is None else STATUSES[status]
+
+
+FILTERS = {
+    "money": money,
+    "when": when,
+    "milliseconds": milliseconds,
+    "transaction_status": transaction_status,
+}

@@ -75,6 +75,7 @@ def main() -> int:
         (operator, f"/dashboard/deliveries/{busiest}"),
         (operator, "/dashboard/deliveries/requeue"),
         (operator, "/dashboard/partners"),
+        (operator, "/dashboard/conflicts"),
     ]
     print(f"\n{'page':<66} {'median':>8} {'max':>8} {'queries':>8}")
     slow = 0
