@@ -10,6 +10,7 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
+from dramatiq.threading import is_gevent_active
 
 import settings as settings_module
 from models.db import close_connection, init_db
@@ -17,6 +18,13 @@ from workers.isolation import PartnerSlots
 from workers.redis_wakeup import WakingRedisBroker
 
 settings = settings_module.load()
+
+if is_gevent_active():
+    # Under ``dramatiq-gevent`` a worker runs hundreds of greenlets. psycopg2 must then wait for the
+    # database cooperatively, or one greenlet's query would stall every other in its process.
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
 
 
 class DatabaseConnections(Middleware):

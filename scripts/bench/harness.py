@@ -75,6 +75,8 @@ class Scratch:
     def env(self) -> dict[str, str]:
         environment = dict(os.environ)
         environment.update(
+            # The project's interpreter and its commands first, as on a dyno (dramatiq, gunicorn ...).
+            PATH=f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}",
             DATABASE_URL=self.database_url,
             REDIS_URL=REDIS_URL,
             REDIS_NAMESPACE=self.namespace,
@@ -83,6 +85,17 @@ class Scratch:
         )
         environment.update(self.extra_env)
         return environment
+
+    @property
+    def broker(self):
+        """A broker for this run's namespace. (``workers.broker`` is built once per process, from the
+        environment of the first run; a benchmark that makes several runs sends through this one.)"""
+        if not hasattr(self, "_broker"):
+            from workers.redis_wakeup import WakingRedisBroker
+
+            self._broker = WakingRedisBroker(url=REDIS_URL, namespace=self.namespace)
+            self._broker.declare_queue("webhooks")
+        return self._broker
 
     def start(self, *command: str, env: dict[str, str] | None = None, quiet: bool = True) -> subprocess.Popen:
         process = subprocess.Popen(
@@ -158,6 +171,8 @@ def scratch(name: str, **extra_env: str) -> Iterator[Scratch]:
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{database}"')
     env = Scratch(database, database_url, f"bench-{run}", dict(extra_env))
+    # A run stopped with SIGTERM (or timeout(1)) still cleans up: exit through the finally below.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.update({k: v for k, v in env.env.items() if k not in ("PYTHONPATH",)})
     try:
         from scripts.migrate import migrate
@@ -178,6 +193,7 @@ def scratch(name: str, **extra_env: str) -> Iterator[Scratch]:
         keys = list(client.scan_iter(match=f"{env.namespace}*", count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start : start + 1000])
+        signal.signal(signal.SIGTERM, previous)
 
 
 def sample_payload(size: int = 1024) -> dict:
@@ -223,12 +239,12 @@ def seed_deliveries(partner_id: str, count: int, payload_size: int = 1024, chunk
     return ids
 
 
-def enqueue(delivery_ids: list[int]) -> None:
-    """One wake-up per delivery, sent in pipelined batches (what the API does one at a time)."""
+def enqueue(env: Scratch, delivery_ids: list[int]) -> None:
+    """One wake-up per delivery, as the API sends one per order."""
     from workers.delivery import deliver_webhook
 
     for delivery_id in delivery_ids:
-        deliver_webhook.send(delivery_id)
+        env.broker.enqueue(deliver_webhook.message(delivery_id))
 
 
 def count_in_state(state: str) -> int:

@@ -22,10 +22,10 @@ from scripts.bench import harness
 OPEN_ROWS = 100
 
 
-def enqueue_in_parallel(ids: list[int], threads: int = 4) -> None:
+def enqueue_in_parallel(env: harness.Scratch, ids: list[int], threads: int = 4) -> None:
     chunks = [ids[n::threads] for n in range(threads)]
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(harness.enqueue, chunks))
+        list(pool.map(lambda chunk: harness.enqueue(env, chunk), chunks))
 
 
 def park_open_deliveries(partner_id: str) -> None:
@@ -75,7 +75,7 @@ def main() -> None:
         park_open_deliveries(partner_id)
         sweeper_before, _ = sweeper_query()
         ids = harness.seed_deliveries(partner_id, total)
-        enqueue_in_parallel(ids)
+        enqueue_in_parallel(env, ids)
         workers = env.start_workers(2, 8)
         memory: dict[str, int] = {}
 

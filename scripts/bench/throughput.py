@@ -68,7 +68,7 @@ def courier_rate(
     url = env.start_receiver()
     partner_id, _, _ = harness.make_partner(url)
     ids = harness.seed_deliveries(partner_id, total, payload)
-    harness.enqueue(ids)
+    harness.enqueue(env, ids)
     workers = env.start_workers(processes, threads, gevent=gevent)
     harness.wait_until(lambda: harness.count_in_state("succeeded") == total, 600, 0.25, "the deliveries")
     cpu = harness.cpu_seconds(workers.pid)
