@@ -50,6 +50,13 @@ class Settings:
     max_request_bytes: int = 256 * 1024
     secret_key: str = field(default="dev-only-secret-key", repr=False)
     environment: str = "development"
+    # A bearer token that may read /metrics and nothing else (operator keys may read it too).
+    metrics_token: str | None = field(default=None, repr=False)
+    # Where prometheus_client's multiprocess mode keeps each process's samples (one directory per host).
+    prometheus_multiproc_dir: str | None = None
+    log_level: str = "INFO"
+    # How long a client's Idempotency-Key is remembered.
+    idempotency_key_ttl_seconds: float = 24 * 3600.0
 
     @property
     def embedded(self) -> bool:
@@ -121,4 +128,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
         secret_key=env.get("SECRET_KEY") or "dev-only-secret-key",
         environment=env.get("COURIER_ENV") or "development",
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        idempotency_key_ttl_seconds=_number(env, "IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600.0, minimum=1),
     )

@@ -27,10 +27,22 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
     # A connection is taken lazily by the first query and handed back when the request ends.
     app.teardown_request(lambda exc: close_connection())
 
-    from api import cli, deliveries, errors, health, orders, partners, products, users
+    from api import (
+        cli,
+        deliveries,
+        errors,
+        health,
+        instrumentation,
+        metrics,
+        orders,
+        partners,
+        products,
+        users,
+    )
 
+    instrumentation.init_app(app)
     errors.register_error_handlers(app)
-    for module in (health, partners, products, users, orders, deliveries):
+    for module in (health, metrics, partners, products, users, orders, deliveries):
         app.register_blueprint(module.bp)
     app.cli.add_command(cli.partners_cli)
     app.cli.add_command(cli.keys_cli)

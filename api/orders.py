@@ -6,6 +6,8 @@ only after that transaction commits: a worker never wakes up for a row it cannot
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app
 
 from api.auth import allow, current_principal
@@ -19,6 +21,7 @@ from models.keys import MARKETPLACE, OPERATOR, PARTNER
 from workers import delivery, processing_window
 
 bp = Blueprint("orders", __name__)
+logger = logging.getLogger(__name__)
 
 
 def _window_seconds() -> float:
@@ -41,6 +44,23 @@ def _after_commit(order: orders.Order, webhook: deliveries.Delivery) -> None:
     processing_window.schedule_close(order)
 
 
+def _log_change(order: orders.Order, previous_status: str | None) -> None:
+    """One line per change of an order's status: the order's story in the logs."""
+    logger.info(
+        "order %s: %s -> %s",
+        order.id,
+        previous_status or "new",
+        order.status,
+        extra={
+            "event": "order.status",
+            "order_id": order.id,
+            "partner_id": order.partner_id,
+            "from_status": previous_status,
+            "status": order.status,
+        },
+    )
+
+
 @bp.post("/orders")
 @allow(OPERATOR, MARKETPLACE)
 def place_order():
@@ -50,6 +70,7 @@ def place_order():
         order = orders.place_order(price, body.tpp_user_id, body.input, _window_seconds())
         webhook = _notify_partner(order, orders.EVENT_CREATED)
     _after_commit(order, webhook)
+    _log_change(order, None)
     return orders.order_document(order), 201
 
 
@@ -87,7 +108,10 @@ def answer_order(order_id: str):
     """The partner's update, as the guide shows it: ``{"status": "Succesful", "output": {...}}``."""
     body = parse_body(OrderAnswer)
     with db.atomic():
-        order = orders.answer(_visible_order(order_id), body.status, body.output)
+        before = _visible_order(order_id)
+        order = orders.answer(before, body.status, body.output)
+    if order.status != before.status:
+        _log_change(order, before.status)
     return orders.order_document(order)
 
 
@@ -97,7 +121,9 @@ def add_order_input(order_id: str):
     """The marketplace adds the fields a Need_more_info answer asked for; the partner hears again."""
     body = parse_body(OrderInput)
     with db.atomic():
-        order = orders.add_input(_visible_order(order_id), body.input, _window_seconds())
+        before = _visible_order(order_id)
+        order = orders.add_input(before, body.input, _window_seconds())
         webhook = _notify_partner(order, orders.EVENT_INPUT_ADDED)
     _after_commit(order, webhook)
+    _log_change(order, before.status)
     return orders.order_document(order)

@@ -29,6 +29,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     TextField,
+    fn,
 )
 
 from models import partners
@@ -126,6 +127,8 @@ class Claim:
     delivery_id: int
     webhook_id: str
     partner_id: str
+    order_id: str | None
+    created_at: datetime
     url: str
     payload: str
     trigger: str
@@ -160,6 +163,8 @@ def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -
         delivery_id=row.id,
         webhook_id=row.webhook_id,
         partner_id=row.partner_id,
+        order_id=row.order_id,
+        created_at=row.created_at,
         url=row.partner.webhook_url,
         payload=row.payload,
         trigger=row.next_trigger,
@@ -279,6 +284,19 @@ def record_attempt(
                 trigger=claim_.trigger,
             )
     return changes["state"] if moved else None
+
+
+def count_undelivered() -> dict[str, int]:
+    """How many deliveries are in each state but ``succeeded`` (which only grows): every state listed."""
+    counts = dict.fromkeys((s for s in STATES if s != SUCCEEDED), 0)
+    rows = (
+        Delivery.select(Delivery.state, fn.COUNT(Delivery.id))
+        .where(Delivery.state != SUCCEEDED)
+        .group_by(Delivery.state)
+        .tuples()
+    )
+    counts.update((state, count) for state, count in rows.iterator())
+    return counts
 
 
 def get_delivery(delivery_id: int) -> Delivery | None:
