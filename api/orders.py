@@ -11,6 +11,7 @@ import logging
 from flask import Blueprint, current_app
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
 from api.pagination import page
 from api.schemas import OrderAnswer, OrderCreate, OrderInput
 from api.validation import parse_body, query_params
@@ -63,6 +64,7 @@ def _log_change(order: orders.Order, previous_status: str | None) -> None:
 
 @bp.post("/orders")
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def place_order():
     body = parse_body(OrderCreate)
     with db.atomic():
@@ -104,6 +106,7 @@ def get_order(order_id: str):
 
 @bp.post("/orders/<order_id>")
 @allow(OPERATOR, PARTNER)
+@idempotent
 def answer_order(order_id: str):
     """The partner's update, as the guide shows it: ``{"status": "Succesful", "output": {...}}``."""
     body = parse_body(OrderAnswer)
@@ -117,6 +120,7 @@ def answer_order(order_id: str):
 
 @bp.patch("/orders/<order_id>")
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def add_order_input(order_id: str):
     """The marketplace adds the fields a Need_more_info answer asked for; the partner hears again."""
     body = parse_body(OrderInput)

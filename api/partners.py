@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
 from api.pagination import page
 from api.schemas import PartnerCreate, PartnerUpdate
 from api.validation import parse_body, query_params
@@ -62,6 +63,7 @@ def list_partners():
 
 @bp.post("/partners")
 @allow(OPERATOR)
+@idempotent
 def create_partner():
     body = parse_body(PartnerCreate)
     with db.atomic():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
 from api.pagination import page
 from api.schemas import PriceCreate, ProductCreate, ProductUpdate
 from api.validation import parse_body, parse_flag, query_params
@@ -49,6 +50,7 @@ def _product(prod_id: str) -> catalogue.Product:
 
 @bp.post("/products")
 @allow(OPERATOR, PARTNER)
+@idempotent
 def create_product():
     body = parse_body(ProductCreate)
     principal = current_principal()
@@ -104,6 +106,7 @@ def update_product(prod_id: str):
 
 @bp.post("/products/<prod_id>/pricing")
 @allow(OPERATOR, PARTNER)
+@idempotent
 def create_price(prod_id: str):
     body = parse_body(PriceCreate)
     with db.atomic():

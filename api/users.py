@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
 from api.schemas import UserCreate
 from api.validation import parse_body
 from models import orders, users
@@ -37,6 +38,7 @@ def user_json(user: users.EndUser) -> dict:
 
 @bp.post("/users")
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_user():
     body = parse_body(UserCreate)
     with db.atomic():

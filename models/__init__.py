@@ -2,11 +2,12 @@
 
 from models.catalogue import Price, Product
 from models.deliveries import Attempt, Delivery
+from models.idempotency import IdempotencyKey
 from models.keys import ApiKey
 from models.orders import Order
 from models.partners import Partner, WebhookSecret
 from models.users import EndUser
 
-MODELS = [Partner, WebhookSecret, ApiKey, Product, Price, EndUser, Order, Delivery, Attempt]
+MODELS = [Partner, WebhookSecret, ApiKey, Product, Price, EndUser, Order, Delivery, Attempt, IdempotencyKey]
 
 __all__ = ["MODELS"]
