@@ -3,7 +3,14 @@ import sys
 
 from tests.conftest import PROJECT_ROOT
 
-ACTORS = {"deliver_webhook", "close_processing_window", "expire_overdue_windows", "sweep_deliveries"}
+ACTORS = {
+    "deliver_webhook",
+    "close_processing_window",
+    "expire_overdue_windows",
+    "sweep_deliveries",
+    "disable_failing_endpoints",
+    "purge_idempotency_keys",
+}
 
 
 def test_the_workers_package_declares_every_actor_for_the_dramatiq_command():
