@@ -30,6 +30,7 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
     from api import (
         cli,
         deliveries,
+        docs,
         errors,
         health,
         instrumentation,
@@ -38,11 +39,13 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
         partners,
         products,
         users,
+        validation,
     )
 
     instrumentation.init_app(app)
+    app.before_request(validation.refuse_impossible_input)
     errors.register_error_handlers(app)
-    for module in (health, metrics, partners, products, users, orders, deliveries):
+    for module in (health, metrics, docs, partners, products, users, orders, deliveries):
         app.register_blueprint(module.bp)
     app.cli.add_command(cli.partners_cli)
     app.cli.add_command(cli.keys_cli)

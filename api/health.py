@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from api.openapi import documented
+from api.responses import Liveness, Readiness
 from models.db import close_connection, db
 from workers.broker import ping_broker
 
@@ -51,11 +53,13 @@ def _timed(check: Callable[[], str]) -> dict[str, Any]:
 
 
 @bp.get("/health")
+@documented("Liveness", responses={200: Liveness}, public=True)
 def health():
     return {"status": "ok"}
 
 
 @bp.get("/health/ready")
+@documented("Readiness: database and broker, timed", responses={200: Readiness, 503: Readiness}, public=True)
 def ready():
     checks = {"database": _timed(_database), "broker": _timed(_broker)}
     healthy = all(check["ok"] for check in checks.values())

@@ -19,6 +19,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from api.auth import Forbidden, current_principal
+from api.openapi import TEXT, documented
+from api.responses import ErrorOut
 from models import deliveries
 from models.keys import OPERATOR
 from telemetry.metrics import exposition_registry
@@ -70,7 +72,9 @@ def _authorise() -> None:
 
 
 @bp.get("/metrics")
+@documented("Prometheus metrics", responses={200: TEXT, 401: ErrorOut, 403: ErrorOut})
 def metrics():
+    """For a scraper holding METRICS_TOKEN, or an operator key."""
     _authorise()
     body = generate_latest(exposition_registry(LevelsCollector()))
     return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

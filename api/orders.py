@@ -12,9 +12,11 @@ from flask import Blueprint, current_app
 
 from api.auth import allow, current_principal
 from api.idempotency import idempotent
+from api.openapi import documented
 from api.pagination import page
-from api.schemas import OrderAnswer, OrderCreate, OrderInput
-from api.validation import parse_body, query_params
+from api.responses import ErrorOut, OrderList, OrderOut
+from api.schemas import OrderAnswer, OrderCreate, OrderInput, OrderQuery
+from api.validation import parse_body, parse_query
 from models import catalogue, deliveries, orders
 from models.db import db
 from models.errors import InvalidInput
@@ -63,9 +65,11 @@ def _log_change(order: orders.Order, previous_status: str | None) -> None:
 
 
 @bp.post("/orders")
+@documented("Place an order", body=OrderCreate, responses={201: OrderOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
 @idempotent
 def place_order():
+    """The partner hears of it by webhook; the order shows as processing for its window."""
     body = parse_body(OrderCreate)
     with db.atomic():
         price = catalogue.orderable_price(body.prod_id, body.pricing_id)
@@ -77,9 +81,10 @@ def place_order():
 
 
 @bp.get("/orders")
+@documented("List orders, newest first", query=OrderQuery, responses={200: OrderList})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def list_orders():
-    params = query_params("limit", "starting_after", "status", "prod_id", "tpp_user_id")
+    params = parse_query(OrderQuery)
     query = orders.Order.select()
     scope = current_principal().partner_scope
     if scope:
@@ -99,12 +104,14 @@ def list_orders():
 
 
 @bp.get("/orders/<order_id>")
+@documented("Get an order", responses={200: OrderOut})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def get_order(order_id: str):
     return orders.order_document(_visible_order(order_id))
 
 
 @bp.post("/orders/<order_id>")
+@documented("Answer an order (partner)", body=OrderAnswer, responses={200: OrderOut, 409: ErrorOut})
 @allow(OPERATOR, PARTNER)
 @idempotent
 def answer_order(order_id: str):
@@ -119,6 +126,7 @@ def answer_order(order_id: str):
 
 
 @bp.patch("/orders/<order_id>")
+@documented("Add the input a partner asked for", body=OrderInput, responses={200: OrderOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
 @idempotent
 def add_order_input(order_id: str):

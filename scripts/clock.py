@@ -68,8 +68,8 @@ class OneClock:
 
 
 class RedisTickLock:
-    """``SET key NX PX``: the first clock to reach a tick claims it. The key outlives its slot by one more
-    period, so a clock whose time runs behind by less than that still finds the tick taken."""
+    """``SET key NX PX``: the first clock to reach a tick claims it. The key outlives its slot by a minute,
+    so a clock running up to a minute behind (a slow host, a skewed clock) still finds the tick taken."""
 
     def __init__(self, client: redis.Redis, namespace: str) -> None:
         self.client = client
@@ -78,7 +78,7 @@ class RedisTickLock:
 
     def claim(self, job: Job, slot: int) -> bool:
         key = f"{self.namespace}:clock:{job.name}:{slot}"
-        ttl_ms = int(job.every_seconds * 2000)
+        ttl_ms = int((job.every_seconds + 60) * 1000)
         return bool(self.client.set(key, self.owner, nx=True, px=ttl_ms))
 
 
