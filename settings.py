@@ -105,13 +105,23 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def redis_url(env: Mapping[str, str]) -> str | None:
+    """``REDIS_URL``; with ``REDIS_TLS_VERIFY`` off, a TLS one that skips verifying the server's certificate
+    (Heroku Redis serves a self-signed one and says to do this)."""
+    url = env.get("REDIS_URL") or None
+    unverified = url and url.startswith("rediss://") and not _flag(env, "REDIS_TLS_VERIFY", True)
+    if url and unverified and "ssl_cert_reqs=" not in url:
+        url += ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+    return url
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     schedule = env.get("WEBHOOK_RETRY_SCHEDULE")
     return Settings(
         database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         database_pool_size=int(_number(env, "DATABASE_POOL_SIZE", 8, minimum=1)),
-        redis_url=env.get("REDIS_URL") or None,
+        redis_url=redis_url(env),
         redis_namespace=env.get("REDIS_NAMESPACE") or "courier",
         processing_window_seconds=_number(env, "PROCESSING_WINDOW_SECONDS", 60.0),
         webhook_timeout_seconds=_number(env, "WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.001),

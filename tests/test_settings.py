@@ -25,3 +25,13 @@ def test_the_retry_schedule_is_seconds_separated_by_commas():
         settings.load({"WEBHOOK_RETRY_SCHEDULE": "5,soon"})
     with pytest.raises(settings.ConfigurationError):
         settings.load({"PROCESSING_WINDOW_SECONDS": "a minute"})
+
+
+def test_heroku_redis_tls_may_skip_verifying_its_self_signed_certificate():
+    heroku = {"REDIS_URL": "rediss://:pw@redis.example:6380", "REDIS_TLS_VERIFY": "0"}
+
+    assert settings.load(heroku).redis_url == "rediss://:pw@redis.example:6380?ssl_cert_reqs=none"
+    assert settings.load({**heroku, "REDIS_TLS_VERIFY": "1"}).redis_url == "rediss://:pw@redis.example:6380"
+    assert settings.load({"REDIS_URL": "redis://localhost:6379/0", "REDIS_TLS_VERIFY": "0"}).redis_url == (
+        "redis://localhost:6379/0"
+    )
