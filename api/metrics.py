@@ -10,9 +10,12 @@ ones below are read when scraped, from the broker and the outbox, because they a
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Iterator
 
+import redis
 from flask import Blueprint, Response, current_app, request
+from peewee import InterfaceError, OperationalError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -27,12 +30,24 @@ from telemetry.metrics import exposition_registry
 from workers.broker import queue_sizes
 
 bp = Blueprint("metrics", __name__)
+logger = logging.getLogger(__name__)
 
 
 class LevelsCollector(Collector):
     """Queue depths from the broker and open deliveries from the database, read at scrape time."""
 
     def collect(self) -> Iterator[Metric]:
+        # A dependency that is down costs its own series, not the whole scrape (/health/ready says why).
+        try:
+            yield from self._queues()
+        except redis.RedisError:
+            logger.warning("metrics: the broker did not answer; queue sizes left out", exc_info=True)
+        try:
+            yield self._deliveries()
+        except (OperationalError, InterfaceError):
+            logger.warning("metrics: the database did not answer; delivery states left out", exc_info=True)
+
+    def _queues(self) -> Iterator[Metric]:
         ready = GaugeMetricFamily(
             "courier_queue_messages", "Messages waiting for a worker.", labels=["queue"]
         )
@@ -47,6 +62,8 @@ class LevelsCollector(Collector):
             delayed.add_metric([size.queue], size.delayed)
             dead.add_metric([size.queue], size.dead_lettered)
         yield from (ready, delayed, dead)
+
+    def _deliveries(self) -> Metric:
         by_state = GaugeMetricFamily(
             "courier_deliveries_by_state",
             "Webhook deliveries not yet delivered, by state (dead ones wait for an operator's re-queue).",
@@ -54,7 +71,7 @@ class LevelsCollector(Collector):
         )
         for state, count in deliveries.count_undelivered().items():
             by_state.add_metric([state], count)
-        yield by_state
+        return by_state
 
 
 def _authorise() -> None:

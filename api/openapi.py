@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -48,7 +48,6 @@ class Operation:
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     responses: dict[int, type[BaseModel] | str | None]
-    tags: tuple[str, ...] = field(default=())
     public: bool = False
 
 
@@ -122,8 +121,10 @@ class _Schemas:
     def components(self) -> dict[str, Any]:
         keys = list(self.models)
         refs, definitions = models_json_schema(keys, ref_template=REF_TEMPLATE)  # type: ignore[arg-type]
-        # Each model is named once, in the one mode it is used in; a clash would mean two models share a name.
-        assert all(ref == {"$ref": REF_TEMPLATE.format(model=m.__name__)} for (m, _), ref in refs.items())
+        for (model, _), ref in refs.items():
+            if ref != {"$ref": REF_TEMPLATE.format(model=model.__name__)}:
+                # Pydantic renamed it: two models share a name, or one serves as request and response.
+                raise RuntimeError(f"{model.__name__} cannot be named in the document as it is")
         return definitions.get("$defs", {})
 
 

@@ -27,8 +27,8 @@ def holds_nul(value: object) -> bool:
     return False
 
 
-class Text(BaseModel):
-    """Refuses a NUL character in any field, before it can reach the database."""
+class Input(BaseModel):
+    """What a client sends: a NUL character in any field is refused before it can reach the database."""
 
     @field_validator("*")
     @classmethod
@@ -38,7 +38,7 @@ class Text(BaseModel):
         return value
 
 
-class Body(Text):
+class Body(Input):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
@@ -156,7 +156,7 @@ class BulkRequeue(Body):
     dry_run: bool = False
 
 
-class Query(Text):
+class Query(Input):
     """A query string. Every value arrives as text, so types are read leniently: ``limit=20`` is 20."""
 
     model_config = ConfigDict(extra="forbid")

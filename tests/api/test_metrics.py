@@ -60,3 +60,19 @@ def test_an_orders_story_shows_in_the_metrics(client, receiver):
     # Levels read at scrape time: the window's timer waits in the delay queue; nothing is dead.
     assert ("courier_queue_delayed_messages", (("queue", "orders"),)) in after
     assert value(after, "courier_deliveries_by_state", state="dead") == 0
+
+
+def test_a_broker_that_is_down_costs_only_the_queue_series(client, monkeypatch):
+    import redis
+
+    from api import metrics
+
+    def unreachable():
+        raise redis.ConnectionError("connection refused")
+
+    monkeypatch.setattr(metrics, "queue_sizes", unreachable)
+
+    samples = scrape(client, auth(factories.api_key(keys.OPERATOR)))
+
+    assert not any(name.startswith("courier_queue_") for name, _ in samples)
+    assert ("courier_deliveries_by_state", (("state", "dead"),)) in samples
