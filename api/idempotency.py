@@ -105,9 +105,10 @@ def _replay(record: idempotency.IdempotencyKey, request_fingerprint: str) -> Res
     try:
         body = _fernet().decrypt(record.response_body.encode())
     except InvalidToken:  # SECRET_KEY changed since: the response cannot be shown again
-        raise IdempotencyKeyInUse(
+        raise Conflict(
             f"The response to this {HEADER} can no longer be replayed; use a new key.",
             fields={HEADER: "cannot be replayed"},
+            code="idempotency_key_unreadable",
         ) from None
     response = Response(body, status=record.status_code, mimetype="application/json")
     response.headers[REPLAYED_HEADER] = "true"

@@ -25,7 +25,7 @@ from api.validation import MAX_INTEGER_ID
 TEXT = "text/plain"
 REF_TEMPLATE = "#/components/schemas/{model}"
 
-# The refusals any guarded, parsing or keyed operation may give, beyond those it names itself.
+# How the document describes each status; the refusals are implied by what a view does (see _responses).
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
