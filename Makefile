@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint install clean
+.PHONY: run test fuzz lint install clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Courier needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,11 @@ test: install
 	else \
 		echo "== service tier not run: set DATABASE_URL and REDIS_URL to run it"; \
 	fi
+
+# Explore the API with schemathesis beyond the few fixed examples of `make test` (SQLite tier).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	env -u DATABASE_URL -u REDIS_URL FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_schemathesis.py
 
 # Style and types: ruff (lint and format) and mypy on the packages.
 lint: install

@@ -56,6 +56,13 @@ class Settings:
     environment: str = "development"
     # A dashboard session ends this long after sign-in, however active it is.
     dashboard_session_hours: float = 12.0
+    # A bearer token that may read /metrics and nothing else (operator keys may read it too).
+    metrics_token: str | None = field(default=None, repr=False)
+    # Where prometheus_client's multiprocess mode keeps each process's samples (one directory per host).
+    prometheus_multiproc_dir: str | None = None
+    log_level: str = "INFO"
+    # How long a client's Idempotency-Key is remembered.
+    idempotency_key_ttl_seconds: float = 24 * 3600.0
 
     @property
     def embedded(self) -> bool:
@@ -104,6 +111,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def redis_url(env: Mapping[str, str]) -> str | None:
+    """``REDIS_URL``; with ``REDIS_TLS_VERIFY`` off, a TLS one that skips verifying the server's certificate
+    (Heroku Redis serves a self-signed one and says to do this)."""
+    url = env.get("REDIS_URL") or None
+    unverified = url and url.startswith("rediss://") and not _flag(env, "REDIS_TLS_VERIFY", True)
+    if url and unverified and "ssl_cert_reqs=" not in url:
+        url += ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+    return url
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     schedule = env.get("WEBHOOK_RETRY_SCHEDULE")
@@ -115,7 +132,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         database_pool_size=int(_number(env, "DATABASE_POOL_SIZE", 8, minimum=1)),
-        redis_url=env.get("REDIS_URL") or None,
+        redis_url=redis_url(env),
         redis_namespace=env.get("REDIS_NAMESPACE") or "courier",
         processing_window_seconds=_number(env, "PROCESSING_WINDOW_SECONDS", 60.0),
         webhook_timeout_seconds=_number(env, "WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.001),
@@ -134,4 +151,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
         environment=environment,
         dashboard_session_hours=_number(env, "DASHBOARD_SESSION_HOURS", 12.0, minimum=0.01),
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        idempotency_key_ttl_seconds=_number(env, "IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600.0, minimum=1),
     )

@@ -27,10 +27,27 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
     # A connection is taken lazily by the first query and handed back when the request ends.
     app.teardown_request(lambda exc: close_connection())
 
-    from api import cli, dashboard, deliveries, errors, generic, health, orders, partners, products, users
+    from api import (
+        cli,
+        dashboard,
+        deliveries,
+        docs,
+        errors,
+        generic,
+        health,
+        instrumentation,
+        metrics,
+        orders,
+        partners,
+        products,
+        users,
+        validation,
+    )
 
+    instrumentation.init_app(app)
+    app.before_request(validation.refuse_impossible_input)
     errors.register_error_handlers(app)
-    for module in (health, partners, products, users, orders, deliveries, generic):
+    for module in (health, metrics, docs, partners, products, users, orders, deliveries, generic):
         app.register_blueprint(module.bp)
     dashboard.init_app(app)
     app.cli.add_command(cli.partners_cli)

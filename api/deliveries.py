@@ -13,9 +13,11 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.openapi import documented
 from api.pagination import page
-from api.schemas import BulkRequeue
-from api.validation import parse_body, parse_timestamp, query_params
+from api.responses import BulkRequeued, DeliveryDetail, DeliveryList, ErrorOut, Requeued
+from api.schemas import BulkRequeue, DeliveryQuery
+from api.validation import parse_body, parse_query, parse_timestamp
 from models import redelivery
 from models.base import isoformat
 from models.db import db
@@ -24,8 +26,6 @@ from models.keys import OPERATOR, PARTNER
 from workers.delivery import send_now
 
 bp = Blueprint("deliveries", __name__)
-
-FILTERS = ("partner_id", "state", "event_type", "created_after", "created_before")
 
 
 def delivery_json(delivery: Delivery) -> dict[str, Any]:
@@ -75,14 +75,16 @@ def filters_from(values: dict[str, Any]) -> redelivery.Filters:
 
 
 @bp.get("/deliveries")
+@documented("List webhook deliveries, newest first", query=DeliveryQuery, responses={200: DeliveryList})
 @allow(OPERATOR, PARTNER)
 def list_deliveries():
-    params = query_params("limit", "starting_after", *FILTERS)
+    params = parse_query(DeliveryQuery)
     query = redelivery.matching(filters_from(params))
     return page(query, Delivery, params, delivery_json)
 
 
 @bp.get("/deliveries/<int:delivery_id>")
+@documented("Get a delivery with its every attempt", responses={200: DeliveryDetail})
 @allow(OPERATOR, PARTNER)
 def get_delivery(delivery_id: int):
     delivery = redelivery.get_delivery(delivery_id, partner_id=current_principal().partner_scope)
@@ -95,8 +97,10 @@ def get_delivery(delivery_id: int):
 
 
 @bp.post("/deliveries/<int:delivery_id>/requeue")
+@documented("Attempt a delivery again now", responses={202: Requeued, 409: ErrorOut})
 @allow(OPERATOR, PARTNER)
 def requeue_delivery(delivery_id: int):
+    """Same webhook-id; the attempt is logged as manual."""
     with db.atomic():
         delivery = redelivery.get_delivery(delivery_id, partner_id=current_principal().partner_scope)
         requeued = redelivery.requeue(delivery)
@@ -106,6 +110,9 @@ def requeue_delivery(delivery_id: int):
 
 
 @bp.post("/deliveries/requeue")
+@documented(
+    "Re-queue every matching delivery", body=BulkRequeue, responses={200: BulkRequeued, 202: BulkRequeued}
+)
 @allow(OPERATOR)
 def requeue_matching():
     """Re-queue every delivery matching the filters (the failed ones when no state is named)."""

@@ -7,12 +7,17 @@ wakes up for a row it cannot see yet.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
+from api.openapi import documented
 from api.pagination import page
-from api.schemas import OrderAnswer, OrderCreate, OrderInput
-from api.validation import parse_body, query_params
+from api.responses import ErrorOut, OrderList, OrderOut
+from api.schemas import OrderAnswer, OrderCreate, OrderInput, OrderQuery
+from api.validation import parse_body, parse_query
 from models import catalogue, deliveries, orders, settlement, transactions
 from models.db import db
 from models.errors import InvalidInput
@@ -20,6 +25,7 @@ from models.keys import MARKETPLACE, OPERATOR, PARTNER
 from workers import delivery, processing_window, reconcile
 
 bp = Blueprint("orders", __name__)
+logger = logging.getLogger(__name__)
 
 
 def _window_seconds() -> float:
@@ -42,9 +48,29 @@ def _after_commit(order: orders.Order, webhook: deliveries.Delivery) -> None:
     processing_window.schedule_close(order)
 
 
+def _log_change(order: orders.Order, previous_status: str | None) -> None:
+    """One line per change of an order's status: the order's story in the logs."""
+    logger.info(
+        "order %s: %s -> %s",
+        order.id,
+        previous_status or "new",
+        order.status,
+        extra={
+            "event": "order.status",
+            "order_id": order.id,
+            "partner_id": order.partner_id,
+            "from_status": previous_status,
+            "status": order.status,
+        },
+    )
+
+
 @bp.post("/orders")
+@documented("Place an order", body=OrderCreate, responses={201: OrderOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def place_order():
+    """The partner hears of it by webhook; the order shows as processing for its window."""
     body = parse_body(OrderCreate)
     with db.atomic():
         price = catalogue.orderable_price(body.prod_id, body.pricing_id)
@@ -52,13 +78,15 @@ def place_order():
         transactions.open_for_order(order, price)
         webhook = _notify_partner(order, orders.EVENT_CREATED)
     _after_commit(order, webhook)
+    _log_change(order, None)
     return orders.order_document(order), 201
 
 
 @bp.get("/orders")
+@documented("List orders, newest first", query=OrderQuery, responses={200: OrderList})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def list_orders():
-    params = query_params("limit", "starting_after", "status", "prod_id", "tpp_user_id")
+    params = parse_query(OrderQuery)
     query = orders.Order.select()
     scope = current_principal().partner_scope
     if scope:
@@ -78,30 +106,40 @@ def list_orders():
 
 
 @bp.get("/orders/<order_id>")
+@documented("Get an order", responses={200: OrderOut})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def get_order(order_id: str):
     return orders.order_document(_visible_order(order_id))
 
 
 @bp.post("/orders/<order_id>")
+@documented("Answer an order (partner)", body=OrderAnswer, responses={200: OrderOut, 409: ErrorOut})
 @allow(OPERATOR, PARTNER)
+@idempotent
 def answer_order(order_id: str):
     """The partner's update, as the guide shows it: ``{"status": "Succesful", "output": {...}}``."""
     body = parse_body(OrderAnswer)
     with db.atomic():
-        order = settlement.answer(_visible_order(order_id), body.status, body.output)
+        before = _visible_order(order_id)
+        order = settlement.answer(before, body.status, body.output)
     reconcile.enqueue(order.id)
+    if order.status != before.status:
+        _log_change(order, before.status)
     return orders.order_document(order)
 
 
 @bp.patch("/orders/<order_id>")
+@documented("Add the input a partner asked for", body=OrderInput, responses={200: OrderOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def add_order_input(order_id: str):
     """The marketplace adds the fields a Need_more_info answer asked for; the partner hears again."""
     body = parse_body(OrderInput)
     with db.atomic():
-        order = settlement.add_input(_visible_order(order_id), body.input, _window_seconds())
+        before = _visible_order(order_id)
+        order = settlement.add_input(before, body.input, _window_seconds())
         webhook = _notify_partner(order, orders.EVENT_INPUT_ADDED)
     _after_commit(order, webhook)
     reconcile.enqueue(order.id)
+    _log_change(order, before.status)
     return orders.order_document(order)

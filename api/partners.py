@@ -15,9 +15,12 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
+from api.openapi import documented
 from api.pagination import page
-from api.schemas import PartnerCreate, PartnerUpdate
-from api.validation import parse_body, query_params
+from api.responses import EndpointEnabled, PartnerCreated, PartnerList, PartnerOut, SecretRotated
+from api.schemas import Page, PartnerCreate, PartnerUpdate
+from api.validation import parse_body, parse_query
 from models import keys, partners, redelivery
 from models.base import isoformat
 from models.db import db
@@ -54,15 +57,19 @@ def _partner(partner_id: str) -> partners.Partner:
 
 
 @bp.get("/partners")
+@documented("List partners and their endpoints' health", query=Page, responses={200: PartnerList})
 @allow(OPERATOR)
 def list_partners():
-    params = query_params("limit", "starting_after")
+    params = parse_query(Page)
     return page(partners.Partner.select(), partners.Partner, params, partner_json)
 
 
 @bp.post("/partners")
+@documented("Create a partner", body=PartnerCreate, responses={201: PartnerCreated})
 @allow(OPERATOR)
+@idempotent
 def create_partner():
+    """The answer holds the partner's API key and webhook secret, shown this once."""
     body = parse_body(PartnerCreate)
     with db.atomic():
         partner, secret = partners.create_partner(body.name, body.webhook_url)
@@ -71,12 +78,14 @@ def create_partner():
 
 
 @bp.get("/partners/<partner_id>")
+@documented("Get a partner", responses={200: PartnerOut})
 @allow(OPERATOR, PARTNER)
 def get_partner(partner_id: str):
     return partner_json(_partner(partner_id))
 
 
 @bp.patch("/partners/<partner_id>")
+@documented("Move a partner's endpoint", body=PartnerUpdate, responses={200: PartnerOut})
 @allow(OPERATOR, PARTNER)
 def update_partner(partner_id: str):
     body = parse_body(PartnerUpdate)
@@ -88,8 +97,10 @@ def update_partner(partner_id: str):
 
 
 @bp.post("/partners/<partner_id>/endpoint/enable")
+@documented("Enable a disabled endpoint", responses={200: EndpointEnabled})
 @allow(OPERATOR)
 def enable_endpoint(partner_id: str):
+    """Deliveries held while it was disabled go out at once."""
     with db.atomic():
         partners.enable_endpoint(partner_id)
         released = redelivery.release_held(partner_id)
@@ -98,8 +109,10 @@ def enable_endpoint(partner_id: str):
 
 
 @bp.post("/partners/<partner_id>/secret/rotate")
+@documented("Rotate the webhook secret", responses={200: SecretRotated})
 @allow(OPERATOR, PARTNER)
 def rotate_secret(partner_id: str):
+    """The previous secret keeps signing beside the new one for 24 hours."""
     with db.atomic():
         secret, previous_expires_at = partners.rotate_secret(_partner(partner_id).id)
     return {"webhook_secret": secret, "previous_secret_expires_at": isoformat(previous_expires_at)}

@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
+from api.openapi import documented
 from api.pagination import page
-from api.schemas import PriceCreate, ProductCreate, ProductUpdate
-from api.validation import parse_body, parse_flag, query_params
+from api.responses import PriceList, PriceOut, ProductList, ProductOut
+from api.schemas import PriceCreate, ProductCreate, ProductQuery, ProductUpdate
+from api.validation import parse_body, parse_flag, parse_query
 from models import catalogue, partners
 from models.base import isoformat
 from models.db import db
@@ -48,7 +51,9 @@ def _product(prod_id: str) -> catalogue.Product:
 
 
 @bp.post("/products")
+@documented("Create a product", body=ProductCreate, responses={201: ProductOut})
 @allow(OPERATOR, PARTNER)
+@idempotent
 def create_product():
     body = parse_body(ProductCreate)
     principal = current_principal()
@@ -72,9 +77,10 @@ def create_product():
 
 
 @bp.get("/products")
+@documented("List products, newest first", query=ProductQuery, responses={200: ProductList})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def list_products():
-    params = query_params("limit", "starting_after", "enabled", "product_type")
+    params = parse_query(ProductQuery)
     query = catalogue.Product.select()
     scope = current_principal().partner_scope
     if scope:
@@ -87,12 +93,14 @@ def list_products():
 
 
 @bp.get("/products/<prod_id>")
+@documented("Get a product", responses={200: ProductOut})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def get_product(prod_id: str):
     return product_json(_product(prod_id))
 
 
 @bp.patch("/products/<prod_id>")
+@documented("Change a product", body=ProductUpdate, responses={200: ProductOut})
 @allow(OPERATOR, PARTNER)
 def update_product(prod_id: str):
     """Change a product; ``{"enabled": false}`` takes it off the marketplace."""
@@ -103,7 +111,9 @@ def update_product(prod_id: str):
 
 
 @bp.post("/products/<prod_id>/pricing")
+@documented("Add a price to a product", body=PriceCreate, responses={201: PriceOut})
 @allow(OPERATOR, PARTNER)
+@idempotent
 def create_price(prod_id: str):
     body = parse_body(PriceCreate)
     with db.atomic():
@@ -112,6 +122,7 @@ def create_price(prod_id: str):
 
 
 @bp.get("/products/<prod_id>/pricing")
+@documented("List a product's prices", responses={200: PriceList})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def list_prices(prod_id: str):
     prices = catalogue.prices_of(_product(prod_id))
@@ -119,6 +130,7 @@ def list_prices(prod_id: str):
 
 
 @bp.get("/products/<prod_id>/pricing/<price_id>")
+@documented("Get a price", responses={200: PriceOut})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def get_price(prod_id: str, price_id: str):
     return price_json(catalogue.get_price(_product(prod_id), price_id))

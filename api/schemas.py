@@ -1,4 +1,4 @@
-"""Request bodies, validated by pydantic: strict types, unknown fields refused, errors per field.
+"""Request bodies and query strings, validated by pydantic: unknown fields refused, errors per field.
 
 These classes are the single statement of what each request accepts: the API validates with them
 and the OpenAPI document is generated from them.
@@ -7,17 +7,38 @@ and the OpenAPI document is generated from them.
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from models.catalogue import PRODUCT_TYPES
 from models.currencies import is_currency
-from models.orders import ANSWERS
+from models.deliveries import STATES
+from models.orders import ANSWERS, STATUSES
 
 
-class Body(BaseModel):
+def holds_nul(value: object) -> bool:
+    """Whether a NUL character hides anywhere in ``value``: PostgreSQL cannot store one in text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    return False
+
+
+class Input(BaseModel):
+    """What a client sends: a NUL character in any field is refused before it can reach the database."""
+
+    @field_validator("*")
+    @classmethod
+    def no_nul_characters(cls, value: object) -> object:
+        if holds_nul(value):
+            raise ValueError("may not contain NUL characters")
+        return value
+
+
+class Body(Input):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
@@ -48,7 +69,9 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Value = Annotated[str, StringConstraints(max_length=5000)]
 # A map of string to string, as the guide's ``meta``, ``input`` and ``output`` are.
 StringMap = Annotated[dict[Key, Value], Field(max_length=100)]
-ProductType = Annotated[str, AfterValidator(_product_type)]
+ProductType = Annotated[
+    str, AfterValidator(_product_type), Field(json_schema_extra={"enum": list(PRODUCT_TYPES)})
+]
 Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Email = Annotated[
@@ -105,7 +128,7 @@ class OrderCreate(Body):
 
 
 class OrderAnswer(Body):
-    status: Annotated[str, AfterValidator(_answer)]
+    status: Annotated[str, AfterValidator(_answer), Field(json_schema_extra={"enum": list(ANSWERS)})]
     output: StringMap = Field(default_factory=dict)
 
 
@@ -131,3 +154,38 @@ class BulkRequeue(Body):
     created_after: Annotated[str, StringConstraints(max_length=40)] | None = None
     created_before: Annotated[str, StringConstraints(max_length=40)] | None = None
     dry_run: bool = False
+
+
+class Query(Input):
+    """A query string. Every value arrives as text, so types are read leniently: ``limit=20`` is 20."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Query):
+    limit: (
+        Annotated[int, Field(ge=1, le=100, description="Page size, 1 to 100; 20 when left out.")] | None
+    ) = None
+    starting_after: (
+        Annotated[str, Field(min_length=1, max_length=64, description="The last id of the previous page.")]
+        | None
+    ) = None
+
+
+class OrderQuery(Page):
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    prod_id: Id | None = None
+    tpp_user_id: Id | None = None
+
+
+class ProductQuery(Page):
+    enabled: Literal["true", "false"] | None = None
+    product_type: ProductType | None = None
+
+
+class DeliveryQuery(Page):
+    partner_id: Id | None = None
+    state: Literal[STATES] | None = None  # type: ignore[valid-type]
+    event_type: Annotated[str, StringConstraints(max_length=60)] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None

@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.auth import allow, current_principal
+from api.idempotency import idempotent
+from api.openapi import documented
+from api.responses import UserOut
 from api.schemas import UserCreate
 from api.validation import parse_body
 from models import orders, users
@@ -36,7 +39,9 @@ def user_json(user: users.EndUser) -> dict:
 
 
 @bp.post("/users")
+@documented("Register an end user", body=UserCreate, responses={201: UserOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_user():
     body = parse_body(UserCreate)
     with db.atomic():
@@ -45,6 +50,7 @@ def create_user():
 
 
 @bp.get("/users/<tpp_user_id>")
+@documented("Get an end user", responses={200: UserOut})
 @allow(OPERATOR, MARKETPLACE, PARTNER)
 def get_user(tpp_user_id: str):
     scope = current_principal().partner_scope

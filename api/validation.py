@@ -8,9 +8,30 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
 
 Schema = TypeVar("Schema", bound=BaseModel)
+
+
+# Ids are 64-bit integers or short strings; the databases refuse to even compare with other values.
+MAX_INTEGER_ID = 2**63 - 1
+
+
+def _impossible_id(value: object) -> bool:
+    if isinstance(value, int):
+        return value > MAX_INTEGER_ID
+    return "\x00" in str(value)
+
+
+def refuse_impossible_input() -> None:
+    """An id no row can have (a NUL character, a number past 64 bits) finds nothing, without asking the
+    database, which would fail on it; a NUL character in the query string is refused."""
+    if any(_impossible_id(value) for value in (request.view_args or {}).values()):
+        raise NotFound("No such resource.")
+    if any("\x00" in name + value for name, value in request.args.items(multi=True)):
+        raise InvalidInput(
+            "The query string holds a NUL character.", fields={"query": "holds a NUL character"}
+        )
 
 
 def parse_body(schema: type[Schema]) -> Schema:
@@ -33,6 +54,13 @@ def query_params(*allowed: str) -> dict[str, str]:
             fields={name: "is not a known parameter" for name in unknown},
         )
     return {name: request.args[name] for name in allowed if name in request.args}
+
+
+def parse_query(schema: type[BaseModel]) -> dict[str, str]:
+    """The query string checked by ``schema`` (unknown parameters and bad values are 400s), as given."""
+    params = query_params(*schema.model_fields)
+    schema.model_validate(params)
+    return params
 
 
 def parse_timestamp(name: str, raw: str) -> datetime:

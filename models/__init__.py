@@ -3,6 +3,7 @@
 from models.buyers import Buyer
 from models.catalogue import Price, Product
 from models.deliveries import Attempt, Delivery
+from models.idempotency import IdempotencyKey
 from models.keys import ApiKey
 from models.orders import Order
 from models.partners import Partner, WebhookSecret
@@ -26,6 +27,7 @@ MODELS = [
     SellerProduct,
     Transaction,
     ReconciliationConflict,
+    IdempotencyKey,
 ]
 
 __all__ = ["MODELS"]

@@ -41,6 +41,8 @@ class Claim:
     delivery_id: int
     webhook_id: str
     partner_id: str
+    order_id: str | None
+    created_at: datetime
     url: str
     payload: str
     trigger: str
@@ -81,7 +83,7 @@ UPDATE "delivery" SET "state" = 'delivering', "lease_expires_at" = ?
 WHERE "id" = ? AND (
     ("state" IN ('pending', 'retrying') AND "next_attempt_at" <= ?)
     OR ("state" = 'delivering' AND "lease_expires_at" < ?))
-RETURNING "webhook_id", "partner_id", "payload", "next_trigger", "attempt_count",
+RETURNING "webhook_id", "partner_id", "order_id", "created_at", "payload", "next_trigger", "attempt_count",
     {_PARTNER_COLUMN.format(column="webhook_url")},
     {_PARTNER_COLUMN.format(column="disabled_at")},
     {_PARTNER_COLUMN.format(column="consecutive_failures")},
@@ -99,11 +101,14 @@ def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -
     row = db.execute_sql(_sql(CLAIM), (lease_expires_at, delivery_id, now, now)).fetchone()
     if row is None:
         return None
-    webhook_id, partner_id, payload, trigger, attempts, url, disabled_at, failures, last_success = row
+    (webhook_id, partner_id, order_id, created_at, payload, trigger, attempts, url, disabled_at, failures,
+     last_success) = row  # fmt: skip
     return Claim(
         delivery_id=delivery_id,
         webhook_id=webhook_id,
         partner_id=partner_id,
+        order_id=order_id,
+        created_at=Delivery.created_at.python_value(created_at),
         url=url,
         payload=payload,
         trigger=trigger,

@@ -122,6 +122,19 @@ def create_delivery(
     )
 
 
+def count_undelivered() -> dict[str, int]:
+    """How many deliveries are in each state but ``succeeded`` (which only grows): every state listed."""
+    counts = dict.fromkeys((s for s in STATES if s != SUCCEEDED), 0)
+    rows = (
+        Delivery.select(Delivery.state, fn.COUNT(Delivery.id))
+        .where(Delivery.state != SUCCEEDED)
+        .group_by(Delivery.state)
+        .tuples()
+    )
+    counts.update((state, count) for state, count in rows.iterator())
+    return counts
+
+
 def get_delivery(delivery_id: int) -> Delivery | None:
     return Delivery.get_or_none(Delivery.id == delivery_id)
 

@@ -151,6 +151,25 @@ def disable_endpoint(
     return bool(Partner.update(disabled_at=now, disabled_reason=reason).where(condition).execute())
 
 
+def disable_long_failing(disable_after: timedelta, now: datetime | None = None) -> list[str]:
+    """Disable every endpoint that has failed every attempt for ``disable_after``; return their ids.
+
+    A failed attempt checks this itself, but an endpoint whose deliveries have all gone dead gets no
+    more attempts: this catches it on the clock instead.
+    """
+    now = now or utcnow()
+    cutoff = now - disable_after
+    failing = Partner.select(Partner.id).where(
+        Partner.disabled_at.is_null() & (Partner.failing_since <= cutoff)
+    )
+    reason = f"every attempt failed for {_describe_span(disable_after)}"
+    return [
+        partner.id
+        for partner in failing
+        if disable_endpoint(partner.id, reason, now, only_failing_since=cutoff)
+    ]
+
+
 def enable_endpoint(partner_id: str) -> bool:
     """Deliver to the partner again, with a clean slate. False when it was not disabled."""
     get_partner(partner_id)

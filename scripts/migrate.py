@@ -7,7 +7,6 @@ PostgreSQL an advisory lock makes two release phases started together take turns
 
 from __future__ import annotations
 
-import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from playhouse.migrations import Runner
 
 import settings as settings_module
 from models.db import db, init_db, is_postgres
+from telemetry.logs import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 LOCK_ID = 0x636F7572  # "cour": any constant shared by every process that migrates
@@ -43,8 +43,8 @@ def migrate(database_url: str, pool_size: int = 8) -> list[str]:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = settings_module.load()
+    configure_logging(settings.log_level)
     applied = migrate(settings.database_url, settings.database_pool_size)
     print("applied: " + ", ".join(applied) if applied else "schema is up to date")
     return 0

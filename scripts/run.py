@@ -24,6 +24,7 @@ import settings as settings_module
 from models import catalogue, keys, partners, users
 from models.db import db
 from scripts.migrate import migrate
+from telemetry.logs import configure_logging
 
 DEFAULT_CREDENTIALS = settings_module.PROJECT_ROOT / "var" / "demo-credentials.json"
 
@@ -148,7 +149,7 @@ def main() -> None:
     )
     parser.add_argument("--no-demo-order", action="store_true", help="skip placing the demo order")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("WARNING")  # the banner and the demo order tell the story; logs only what is wrong
     logging.getLogger("demo_partner").setLevel(logging.INFO)
 
     # The demo partner is on this machine: let deliveries reach a loopback address. This must come before

@@ -15,6 +15,8 @@ first imported.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import subprocess
@@ -72,8 +74,12 @@ def _drop_postgres_database(server_url: str, name: str) -> None:
 SERVER_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 TEST_DATABASE = f"courier_test_{RUN_ID}"
 SQLITE_DIR = None if SERVICE_TIER else tempfile.mkdtemp(prefix="courier-test-")
+# Metrics in multiprocess mode, as in production: on the service tier the dramatiq process writes to
+# the same directory, and the test's /metrics adds its samples up with the API's.
+METRICS_DIR = tempfile.mkdtemp(prefix="courier-metrics-")
 
 os.environ.update(TEST_ENVIRONMENT)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
 if SERVICE_TIER:
     _create_postgres_database(SERVER_DATABASE_URL, TEST_DATABASE)
     os.environ["DATABASE_URL"] = _with_database(SERVER_DATABASE_URL, TEST_DATABASE)
@@ -88,6 +94,7 @@ import settings as settings_module  # noqa: E402  (after the environment is arra
 from models import MODELS  # noqa: E402
 from models.db import close_connection, db  # noqa: E402
 from scripts.migrate import migrate  # noqa: E402
+from telemetry.logs import JsonFormatter  # noqa: E402
 from tests.receiver import Receiver  # noqa: E402
 
 
@@ -117,6 +124,7 @@ def schema(settings):
         _delete_redis_namespace(os.environ["REDIS_URL"], os.environ["REDIS_NAMESPACE"])
     else:
         shutil.rmtree(SQLITE_DIR, ignore_errors=True)
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
 
 
 def _delete_redis_namespace(url: str, namespace: str) -> None:
@@ -231,6 +239,41 @@ def make_app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class LogLines(logging.Handler):
+    """Every log line of this process as the JSON formatter writes it, formatted as it is emitted (the
+    request id is the emitting thread's), plus on the service tier the dramatiq process's lines."""
+
+    def __init__(self, worker) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+        self.worker_output = getattr(worker, "output", [])
+        self.worker_start = len(self.worker_output)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def all(self) -> list[str]:
+        worker_lines = [line.strip() for line in self.worker_output[self.worker_start :]]
+        return self.lines + [line for line in worker_lines if line.startswith("{")]
+
+    def documents(self) -> list[dict]:
+        return [json.loads(line) for line in self.all()]
+
+
+@pytest.fixture
+def log_lines(worker):
+    """The JSON log lines written while the test runs, from this process and the worker's."""
+    handler = LogLines(worker)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

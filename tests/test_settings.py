@@ -42,3 +42,13 @@ def test_outside_development_the_session_signing_key_must_be_set():
 
     assert loaded.environment == "production" and loaded.secret_key == "s3cret"
     assert loaded.dashboard_session_hours == 12
+
+
+def test_heroku_redis_tls_may_skip_verifying_its_self_signed_certificate():
+    heroku = {"REDIS_URL": "rediss://:pw@redis.example:6380", "REDIS_TLS_VERIFY": "0"}
+
+    assert settings.load(heroku).redis_url == "rediss://:pw@redis.example:6380?ssl_cert_reqs=none"
+    assert settings.load({**heroku, "REDIS_TLS_VERIFY": "1"}).redis_url == "rediss://:pw@redis.example:6380"
+    assert settings.load({"REDIS_URL": "redis://localhost:6379/0", "REDIS_TLS_VERIFY": "0"}).redis_url == (
+        "redis://localhost:6379/0"
+    )

@@ -4,6 +4,22 @@ Each actor module imports ``workers.broker`` first, so the broker is set before 
 whatever the order below.
 """
 
-from workers import broker, delivery, processing_window, reconcile, sweeper
+from workers import (
+    broker,
+    delivery,
+    endpoint_health,
+    housekeeping,
+    processing_window,
+    reconcile,
+    sweeper,
+)
 
-__all__ = ["broker", "delivery", "processing_window", "reconcile", "sweeper"]
+__all__ = [
+    "broker",
+    "delivery",
+    "endpoint_health",
+    "housekeeping",
+    "processing_window",
+    "reconcile",
+    "sweeper",
+]

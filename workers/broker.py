@@ -7,15 +7,22 @@ messages live and die with the process, and the sweeper re-sends what a restart 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name, xq_name
 from dramatiq.middleware import Middleware
 from dramatiq.threading import is_gevent_active
 
 import settings as settings_module
 from models.db import close_connection, init_db
 from workers.isolation import PartnerSlots
+from workers.metrics import MessageMetrics
 from workers.redis_wakeup import WakingRedisBroker
+from workers.tracing import JsonLogs, RequestIdPropagation
 
 settings = settings_module.load()
 
@@ -61,7 +68,62 @@ def build_broker() -> dramatiq.Broker:
         broker = InMemoryBroker()
     broker.add_middleware(DatabaseConnections())
     broker.add_middleware(partner_slots)
+    broker.add_middleware(JsonLogs())
+    broker.add_middleware(RequestIdPropagation())
+    broker.add_middleware(MessageMetrics())
     return broker
+
+
+def ping_broker(timeout: float) -> str:
+    """Raise unless the broker answers within ``timeout`` seconds; say which broker answered."""
+    if not isinstance(broker, RedisBroker):
+        return "in-memory"
+    # A client of its own, with timeouts: the broker's client may wait on a dead server for minutes.
+    client = redis.Redis.from_url(
+        settings.redis_url or "", socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "redis"
+
+
+@dataclass(frozen=True)
+class QueueSize:
+    queue: str
+    ready: int  # waiting for a worker
+    delayed: int  # not due yet (retries, window timers), wherever they wait
+    dead_lettered: int  # given up on by Dramatiq after its own retries
+
+
+def queue_sizes() -> list[QueueSize]:
+    """The size of every queue an actor is declared on, read from the broker now."""
+    names = sorted({actor.queue_name for actor in broker.actors.values()})
+    if isinstance(broker, RedisBroker):
+        # Dramatiq's Redis layout: a list of ready ids per queue, and a hash of every message not yet
+        # acknowledged, per queue and per delay queue (a delayed message a worker already holds in
+        # memory stays in that hash until it is processed).
+        with broker.client.pipeline(transaction=False) as pipe:
+            for name in names:
+                prefix = f"{broker.namespace}:"
+                pipe.llen(prefix + name)
+                pipe.hlen(prefix + dq_name(name) + ".msgs")
+                pipe.zcard(prefix + xq_name(name))
+            counts = pipe.execute()
+        return [QueueSize(name, *counts[i * 3 : i * 3 + 3]) for i, name in enumerate(names)]
+    if not isinstance(broker, StubBroker):
+        return []
+    queues = broker.queues
+    return [
+        QueueSize(
+            name,
+            queues[name].qsize() if name in queues else 0,
+            queues[dq_name(name)].qsize() if dq_name(name) in queues else 0,
+            len(broker.dead_letters_by_queue.get(name, ())),
+        )
+        for name in names
+    ]
 
 
 partner_slots = PartnerSlots(settings.webhook_partner_share, settings.webhook_failing_partner_slots)

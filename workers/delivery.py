@@ -7,16 +7,20 @@ again by the sweeper, and a duplicate one finds nothing to claim.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
 import dramatiq
 
 from models import attempts, deliveries, partners
+from models.base import utcnow
 from models.db import close_connection
-from workers import sender, signing
+from workers import metrics, sender, signing
 from workers.broker import partner_slots, settings
 from workers.dispatch import dispatch
+
+logger = logging.getLogger(__name__)
 
 # A claim outlives the request's timeout by this much, so that a worker still sending never loses
 # its claim to the sweeper; a worker that dies releases the row this long after the timeout.
@@ -84,19 +88,55 @@ def deliver_webhook(delivery_id: int) -> None:
         return
     if claim.endpoint_disabled:
         attempts.hold(claim)
+        metrics.deliveries.labels(deliveries.HELD).inc()
         return
     result = attempt_in_partners_slot(claim)
     if result is None:
         wait = partner_slots.wait_before_retrying(claim.partner_id, settings.webhook_timeout_seconds)
         if attempts.defer(claim, wait):
             dispatch(deliver_webhook, delivery_id, delay_seconds=wait)
+        metrics.deliveries.labels("deferred").inc()
         return
     delay = None if result.succeeded else next_delay(claim.attempt_number, result)
     state = attempts.record_attempt(
         claim, result, delay, disable_after=timedelta(seconds=settings.endpoint_disable_after_seconds)
     )
+    observe(claim, result, state, delay)
     if state == deliveries.RETRYING:
         dispatch(deliver_webhook, delivery_id, delay_seconds=delay)
+
+
+def observe(
+    claim: attempts.Claim, result: attempts.AttemptResult, state: str | None, delay: float | None
+) -> None:
+    """One log line and the metrics for an attempt. ``state`` is None when the claim had lapsed."""
+    outcome = state or "lapsed"
+    metrics.deliveries.labels(outcome).inc()
+    metrics.attempt_duration.labels(metrics.attempt_result(result.status_code)).observe(
+        result.duration_ms / 1000
+    )
+    if state == deliveries.SUCCEEDED:
+        metrics.delivery_latency.observe((utcnow() - claim.created_at).total_seconds())
+    logger.log(
+        logging.INFO if result.succeeded else logging.WARNING,
+        "webhook attempt %s: %s",
+        outcome,
+        result.status_code or result.error,
+        extra={
+            "event": "webhook.attempt",
+            "delivery_id": claim.delivery_id,
+            "webhook_id": claim.webhook_id,
+            "order_id": claim.order_id,
+            "partner_id": claim.partner_id,
+            "attempt": claim.attempt_number,
+            "trigger": claim.trigger,
+            "status_code": result.status_code,
+            "error": result.error,
+            "duration_ms": result.duration_ms,
+            "outcome": outcome,
+            "retry_in_seconds": delay if state == deliveries.RETRYING else None,
+        },
+    )
 
 
 def enqueue(delivery: deliveries.Delivery) -> bool:

@@ -8,6 +8,8 @@ not lost after all is claimed by one of the two messages only.
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 from dramatiq.middleware import Middleware
 
@@ -17,16 +19,19 @@ from workers.delivery import deliver_webhook
 from workers.dispatch import dispatch
 
 BATCH = 1000
+logger = logging.getLogger(__name__)
 
 
 @dramatiq.actor(actor_name="sweep_deliveries", queue_name="maintenance", max_retries=3)
-def sweep_deliveries(grace_seconds: float | None = None) -> int:
+def sweep_deliveries(grace_seconds: float | None = None) -> None:
     """Idempotent: it only sends wake-ups, and a wake-up for a delivery not due claims nothing."""
     grace = settings.sweeper_grace_seconds if grace_seconds is None else grace_seconds
     overdue = redelivery.overdue(grace_seconds=grace, limit=BATCH)
     for delivery_id in overdue:
         dispatch(deliver_webhook, delivery_id)
-    return len(overdue)
+    if overdue:
+        # Returned values are dropped by Dramatiq (with a warning each time): say it in the log instead.
+        logger.warning("re-sent %d overdue deliveries", len(overdue), extra={"count": len(overdue)})
 
 
 class SweepOnBoot(Middleware):

@@ -9,6 +9,8 @@ ACTORS = {
     "expire_overdue_windows",
     "sweep_deliveries",
     "reconcile_transactions",
+    "disable_failing_endpoints",
+    "purge_idempotency_keys",
 }
 
 

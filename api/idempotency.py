@@ -1,0 +1,149 @@
+"""``Idempotency-Key``, with Stripe's semantics, so that a client retrying after a network error never
+places an order twice.
+
+    same key, same request    the first response again, with ``Idempotent-Replayed: true``
+    same key, other request   422 idempotency_key_reused
+    same key, still running   409 idempotency_key_in_use (PostgreSQL; SQLite makes the retry wait)
+    after 24 hours            the key is forgotten, and may be used again
+
+Keys belong to the API key that sent them. The view, its writes and the record of its response run in
+one transaction (``models/idempotency.py``), and the messages the view sends wait for that commit.
+Responses worth replaying are kept: successes and refusals that the same request would meet again.
+A 409 (the state it met may change) and any 5xx (the next try may succeed) are not kept: their
+transaction is rolled back and a retry runs afresh.
+
+Stored bodies are sealed with ``SECRET_KEY`` (Fernet): ``POST /partners`` answers with a new API key and
+webhook secret, which must not lie in the database in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import Response, current_app, request
+
+from api.auth import current_principal
+from models import idempotency
+from models.db import db
+from models.errors import Conflict, DomainError, InvalidInput
+from workers.dispatch import after_commit
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Printable ASCII without spaces, as UUIDs and most generated keys are.
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+
+
+class _NotKept(Exception):
+    """Leaves the transaction, rolling it back, with the response to give the client."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _key() -> str | None:
+    key = request.headers.get(HEADER)
+    if key is not None and not _VALID_KEY.match(key):
+        raise InvalidInput(
+            f"{HEADER} must be 1 to 255 printable ASCII characters without spaces, such as a UUID.",
+            fields={HEADER: "must be 1 to 255 printable ASCII characters without spaces"},
+        )
+    return key
+
+
+def fingerprint() -> str:
+    """What makes two requests "the same": method, path and body (JSON compared as data, not bytes)."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        body = raw
+    return hashlib.sha256(f"{request.method}\n{request.path}\n".encode() + body).hexdigest()
+
+
+def _fernet() -> Fernet:
+    secret = current_app.config["SETTINGS"].secret_key
+    key = hashlib.sha256(b"courier idempotency responses\n" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def kept(status: int) -> bool:
+    return status < 500 and status != 409
+
+
+def _run(view: Callable, args: tuple, kwargs: dict) -> Response:
+    """The view's response, errors rendered as the API renders them, so that they can be kept too."""
+    try:
+        result = view(*args, **kwargs)
+    except Exception as exc:
+        result = current_app.handle_user_exception(exc)
+    return current_app.make_response(result)
+
+
+def _replay(record: idempotency.IdempotencyKey, request_fingerprint: str) -> Response:
+    if record.fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused(
+            f"This {HEADER} was used for a different request; use a new key for a new request.",
+            fields={HEADER: "was used with a different method, path or body"},
+        )
+    try:
+        body = _fernet().decrypt(record.response_body.encode())
+    except InvalidToken:  # SECRET_KEY changed since: the response cannot be shown again
+        raise Conflict(
+            f"The response to this {HEADER} can no longer be replayed; use a new key.",
+            fields={HEADER: "cannot be replayed"},
+            code="idempotency_key_unreadable",
+        ) from None
+    response = Response(body, status=record.status_code, mimetype="application/json")
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def idempotent(view: Callable) -> Callable:
+    """Honour ``Idempotency-Key`` on a view that writes. Place it under ``@allow``: keys are per API key."""
+
+    @wraps(view)
+    def honouring_key(*args, **kwargs):
+        key = _key()
+        if key is None:
+            return view(*args, **kwargs)
+        key_id = current_principal().key_id
+        ttl = timedelta(seconds=current_app.config["SETTINGS"].idempotency_key_ttl_seconds)
+        this_request = fingerprint()
+        try:
+            with after_commit(), db.atomic():
+                if not idempotency.lock(key_id, key):
+                    raise IdempotencyKeyInUse(
+                        f"A request with this {HEADER} is still in progress; retry in a moment.",
+                        fields={HEADER: "is in use by a request in progress"},
+                    )
+                record = idempotency.find(key_id, key, ttl)
+                if record is not None:
+                    return _replay(record, this_request)
+                response = _run(view, args, kwargs)
+                if not kept(response.status_code):
+                    raise _NotKept(response)
+                sealed = _fernet().encrypt(response.get_data()).decode()
+                idempotency.record(key_id, key, this_request, response.status_code, sealed)
+                return response
+        except _NotKept as not_kept:
+            return not_kept.response
+
+    honouring_key.idempotent = True  # type: ignore[attr-defined]
+    return honouring_key

@@ -1,0 +1,55 @@
+import json
+import logging
+
+from telemetry.logs import JsonFormatter, accept_request_id, bound_request_id, redact
+
+
+def format_line(message: str, *args, exc_info=None, **extra) -> dict:
+    record = logging.LogRecord("courier.test", logging.INFO, __file__, 1, message, args, exc_info)
+    record.__dict__.update(extra)
+    return json.loads(JsonFormatter().format(record))
+
+
+def test_a_line_is_one_json_object_with_the_bound_request_id_and_the_extras():
+    with bound_request_id("req_abc"):
+        line = format_line("order %s placed", "po_1", order_id="po_1", duration_ms=12)
+
+    assert line["message"] == "order po_1 placed"
+    assert line["request_id"] == "req_abc"
+    assert (line["level"], line["logger"]) == ("info", "courier.test")
+    assert (line["order_id"], line["duration_ms"]) == ("po_1", 12)
+
+
+def test_secrets_are_scrubbed_from_messages_extras_and_tracebacks():
+    key, secret = "ck_8hQ2xv_Lq0-abc", "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+    signature = "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="
+    try:
+        raise ValueError(f"bad key {key}")
+    except ValueError:
+        import sys
+
+        line = format_line(
+            "sent %s with %s, body {'pin': '4321'}",
+            secret,
+            signature,
+            exc_info=sys.exc_info(),
+            headers={"Authorization": f"Bearer {key}", "webhook-signature": signature},
+            pin="4321",
+        )
+
+    text = json.dumps(line)
+    for leaked in (key, secret, signature, "4321"):
+        assert leaked not in text
+    assert line["headers"] == {"Authorization": "[redacted]", "webhook-signature": "[redacted]"}
+    assert "bad key [redacted]" in line["exception"]
+
+
+def test_redact_keeps_ordinary_text():
+    assert redact("order po_1 is Pending after 12 ms") == "order po_1 is Pending after 12 ms"
+    assert redact("Authorization: Bearer abc.def") == "Authorization: Bearer [redacted]"
+
+
+def test_a_clients_request_id_is_kept_only_when_it_is_a_sane_token():
+    assert accept_request_id("mkt-2026-11-22.abc:1") == "mkt-2026-11-22.abc:1"
+    for unsafe in (None, "", "two words", "x" * 200, "line\nbreak", '"quoted"'):
+        assert accept_request_id(unsafe).startswith("req_")
