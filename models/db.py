@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from peewee import Database, DatabaseProxy, PostgresqlDatabase
 from playhouse.db_url import connect, parse
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase
 
 db = DatabaseProxy()
 
@@ -33,10 +34,52 @@ POOL_WAIT_SECONDS = 10
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
-class PostgresqlPool(PooledPostgresqlDatabase):
-    """Peewee's PostgreSQL pool, pinging only the connections that sat idle.
+class FairPermits:
+    """Permits granted in the order they were asked for.
 
-    The stock pool runs ``SELECT 1`` on every checkout, a round trip per request and per worker
+    A release hands its permit straight to the longest waiter rather than putting it back for anyone
+    to take: with a plain semaphore the thread that released, asking again at once, takes it back
+    before the waiter it woke can run, and under gevent that can go on until the waiter times out.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._lock = threading.Lock()
+        self._free = count
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            granted = threading.Event()
+            self._waiters.append(granted)
+        if granted.wait(timeout):
+            return True
+        with self._lock:
+            if granted.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiters.remove(granted)
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
+class PostgresqlPool(PooledPostgresqlDatabase):
+    """Peewee's PostgreSQL pool, fair to its waiters and pinging only the connections that sat idle.
+
+    Fair: a thread (or greenlet) first takes one of ``max_connections`` permits, in the order they
+    asked, and gives it back when it hands its connection back. The stock pool wakes one waiter when a
+    connection comes back, and a newcomer can take it first; with hundreds of greenlets sharing a few
+    connections some waiters then starve until they time out (seen: a worker on gevent failed
+    deliveries with MaxConnectionsExceeded while the pool was busy, never leaked).
+
+    Pings: the stock pool runs ``SELECT 1`` on every checkout, a round trip per request and per worker
     message. A connection handed back a moment ago is known to work; one that sat idle may have been
     cut (a database restart, a proxy's idle timeout) and is checked. A connection that breaks between
     the two is discarded when its query fails, and the next checkout opens a fresh one.
@@ -46,6 +89,26 @@ class PostgresqlPool(PooledPostgresqlDatabase):
         super().__init__(*args, **kwargs)
         self._returned_at: dict[int, float] = {}
         self._returned_lock = threading.Lock()
+        self._permits = FairPermits(self._max_connections)
+
+    def connect(self, reuse_if_open=False):
+        if not self.is_closed():  # this thread holds a connection already
+            return super().connect(reuse_if_open)
+        if not self._permits.acquire(timeout=self._wait_timeout):
+            raise MaxConnectionsExceeded("No database connection came free in time.")
+        try:
+            return super().connect(reuse_if_open)
+        except BaseException:
+            self._permits.release()
+            raise
+
+    def close(self):
+        held = not self.is_closed()
+        try:
+            return super().close()
+        finally:
+            if held and self.is_closed():
+                self._permits.release()
 
     def _is_closed(self, conn):
         if conn.closed:

@@ -82,10 +82,19 @@ def attempt_in_partners_slot(claim: attempts.Claim) -> attempts.AttemptResult | 
 
 @dramatiq.actor(actor_name="deliver_webhook", queue_name="webhooks", max_retries=10, min_backoff=500)
 def deliver_webhook(delivery_id: int) -> None:
-    """Idempotent: only a claimable delivery is attempted. Dramatiq retries infrastructure errors only."""
+    """Idempotent: only a claimable delivery is attempted. Dramatiq retries infrastructure errors only,
+    and a failure after the claim hands the delivery back first, so that the retry can take it."""
     claim = attempts.claim(delivery_id, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
     if claim is None:
         return
+    try:
+        deliver(claim)
+    except BaseException:  # an error, or the worker stopping (Shutdown, GreenletExit)
+        hand_back(claim)
+        raise
+
+
+def deliver(claim: attempts.Claim) -> None:
     if claim.endpoint_disabled:
         attempts.hold(claim)
         metrics.deliveries.labels(deliveries.HELD).inc()
@@ -94,7 +103,7 @@ def deliver_webhook(delivery_id: int) -> None:
     if result is None:
         wait = partner_slots.wait_before_retrying(claim.partner_id, settings.webhook_timeout_seconds)
         if attempts.defer(claim, wait):
-            dispatch(deliver_webhook, delivery_id, delay_seconds=wait)
+            dispatch(deliver_webhook, claim.delivery_id, delay_seconds=wait)
         metrics.deliveries.labels("deferred").inc()
         return
     delay = None if result.succeeded else next_delay(claim.attempt_number, result)
@@ -103,7 +112,18 @@ def deliver_webhook(delivery_id: int) -> None:
     )
     observe(claim, result, state, delay)
     if state == deliveries.RETRYING:
-        dispatch(deliver_webhook, delivery_id, delay_seconds=delay)
+        dispatch(deliver_webhook, claim.delivery_id, delay_seconds=delay)
+
+
+def hand_back(claim: attempts.Claim) -> None:
+    """Make the delivery due again now instead of leaving it claimed until its lease lapses. Best
+    effort: when the database is what failed, the lease lapses and the sweeper sends it again."""
+    try:
+        attempts.defer(claim, 0)
+    except Exception:
+        logger.warning("could not hand delivery %s back; its lease will lapse", claim.delivery_id)
+    finally:
+        close_connection()
 
 
 def observe(

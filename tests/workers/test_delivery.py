@@ -192,3 +192,19 @@ def test_the_payload_is_serialised_once_and_kept(client, marketplace, receiver):
 
     assert request.body.decode() == delivery_of(order["id"]).payload
     assert json.loads(request.body)["id"] == order["id"]
+
+
+def test_a_failure_after_the_claim_hands_the_delivery_back_at_once(monkeypatch, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_x"})
+
+    def broken(claim):
+        raise RuntimeError("the database went away mid-attempt")
+
+    monkeypatch.setattr(delivery, "attempt", broken)
+    with pytest.raises(RuntimeError):
+        delivery.deliver_webhook.fn(row.id)
+
+    handed_back = Delivery.get_by_id(row.id)
+    assert handed_back.state == deliveries.PENDING and handed_back.lease_expires_at is None
+    assert attempts.claim(row.id, lease_seconds=30) is not None  # the retry can take it at once
