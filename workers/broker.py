@@ -22,6 +22,7 @@ from models.db import close_connection, init_db
 from workers.isolation import PartnerSlots
 from workers.metrics import MessageMetrics
 from workers.redis_wakeup import WakingRedisBroker
+from workers.shutdown import DynoShutdown
 from workers.tracing import JsonLogs, RequestIdPropagation
 
 settings = settings_module.load()
@@ -71,6 +72,7 @@ def build_broker() -> dramatiq.Broker:
     broker.add_middleware(JsonLogs())
     broker.add_middleware(RequestIdPropagation())
     broker.add_middleware(MessageMetrics())
+    broker.add_middleware(DynoShutdown())
     return broker
 
 

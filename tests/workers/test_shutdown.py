@@ -1,0 +1,78 @@
+"""A worker told to stop (SIGTERM, as a dyno restart sends it) finishes or hands back what it holds."""
+
+import os
+import signal
+import subprocess
+import uuid
+
+import pytest
+
+from models import deliveries
+from models.deliveries import Attempt, Delivery
+from tests import factories
+from tests.conftest import PROJECT_ROOT, SERVICE_TIER
+from tests.helpers import wait_until
+from tests.receiver import Respond
+from workers.delivery import deliver_webhook
+from workers.redis_wakeup import WakingRedisBroker
+
+pytestmark = pytest.mark.skipif(
+    not SERVICE_TIER, reason="sends SIGTERM to a real dramatiq process, which consumes Redis"
+)
+
+
+def procfile_worker(namespace: str, command: str) -> subprocess.Popen:
+    """The Procfile's worker line run with ``command`` (dramatiq-gevent or dramatiq), on a Redis
+    namespace of its own, with one process of four greenlets (or threads)."""
+    lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
+    line = next(entry for entry in lines if entry.startswith("worker:")).replace("dramatiq-gevent", command)
+    env = {**os.environ, "REDIS_NAMESPACE": namespace, "WORKER_PROCESSES": "1", "WORKER_GREENLETS": "4"}
+    env["PATH"] = f"{PROJECT_ROOT / '.venv' / 'bin'}:{env['PATH']}"
+    return subprocess.Popen(
+        ["bash", "-c", "exec " + line.split(":", 1)[1].strip()],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize("command", ["dramatiq-gevent", "dramatiq"])
+def test_a_stopping_worker_finishes_its_deliveries_in_flight_and_leaves_none_claimed(receiver, command):
+    receiver.always(Respond(200, delay=0.5))  # slow, but within the tests' one-second timeout
+    acme = factories.partner(webhook_url=receiver.url)
+    rows = [deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(8)]
+    namespace = f"courier-test-shutdown-{uuid.uuid4().hex[:8]}"
+    broker = WakingRedisBroker(url=os.environ["REDIS_URL"], namespace=namespace)
+    broker.declare_queue("webhooks")
+    for row in rows:
+        broker.enqueue(deliver_webhook.message(row.id))
+
+    first = procfile_worker(namespace, command)
+    try:
+        receiver.wait_for(2, timeout=30)  # some deliveries are in flight
+        os.killpg(first.pid, signal.SIGTERM)
+        first.wait(30)
+
+        states = {row.state for row in Delivery.select(Delivery.state)}
+        assert deliveries.DELIVERING not in states
+        # Every request that reached the partner was seen through and logged, none cut off mid-way.
+        reached = {r.headers["webhook-id"] for r in receiver.received}
+        logged = {row.webhook_id for row in Delivery.select().join(Attempt).where(Attempt.status_code == 200)}
+        assert reached and reached <= logged
+
+        second = procfile_worker(namespace, command)
+        try:
+            wait_until(
+                lambda: Delivery.select().where(Delivery.state == deliveries.SUCCEEDED).count() == len(rows),
+                timeout=60,
+            )
+        finally:
+            os.killpg(second.pid, signal.SIGTERM)
+            second.wait(30)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        for key in broker.client.scan_iter(match=f"{namespace}*"):
+            broker.client.delete(key)
