@@ -19,7 +19,9 @@ def test_the_procfile_declares_release_web_worker_and_clock():
     assert processes["release"] == "python -m scripts.migrate"
     assert processes["web"].startswith("gunicorn ") and "gunicorn.conf.py" in processes["web"]
     assert processes["worker"].startswith("dramatiq-gevent workers ")
-    assert "${WORKER_PROCESSES:-2}" in processes["worker"] and "${WORKER_GREENLETS:-256}" in processes["worker"]
+    assert (
+        "${WORKER_PROCESSES:-2}" in processes["worker"] and "${WORKER_GREENLETS:-256}" in processes["worker"]
+    )
     assert processes["clock"] == "python -m scripts.clock"
 
 
