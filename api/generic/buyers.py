@@ -9,9 +9,9 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from api.auth import allow
-from api.generic.resources import accepted, boolean_param, listing, uri
-from api.generic.schemas import BuyerCreate, BuyerUpdate
-from api.validation import parse_body, query_params
+from api.generic.resources import accepted, listing, uri
+from api.generic.schemas import BuyerCreate, BuyerQuery, BuyerUpdate, NoQuery
+from api.validation import parse_body, read_query
 from models import buyers
 from models.buyers import Buyer
 from models.keys import MARKETPLACE, OPERATOR
@@ -54,20 +54,19 @@ def create_buyer():
 @bp.get("/buyer/")
 @allow(OPERATOR, MARKETPLACE)
 def list_buyers():
-    params = query_params("limit", "offset", "uuid", "active")
+    params = read_query(BuyerQuery)
     query = Buyer.select()
-    if "uuid" in params:
-        query = query.where(Buyer.uuid == params["uuid"])
-    active = boolean_param(params, "active")
-    if active is not None:
-        query = query.where(Buyer.active == active)
+    if params.uuid is not None:
+        query = query.where(Buyer.uuid == params.uuid)
+    if params.active is not None:
+        query = query.where(Buyer.active == (params.active == "true"))
     return listing(query.order_by(Buyer.id.desc()), params, _documents)
 
 
 @bp.get("/buyer/<int:buyer_id>/")
 @allow(OPERATOR, MARKETPLACE)
 def get_buyer(buyer_id: int):
-    query_params()
+    read_query(NoQuery)
     return buyer_json(buyers.get_buyer(buyer_id))
 
 

@@ -15,7 +15,8 @@ from flask import Blueprint
 
 from api.auth import allow
 from api.generic.resources import listing, uri
-from api.validation import query_params
+from api.generic.schemas import ListQuery, NoQuery
+from api.validation import read_query
 from models import reconciliation
 from models.base import isoformat
 from models.keys import OPERATOR
@@ -45,12 +46,11 @@ def documents(rows: Sequence[ReconciliationConflict]) -> list[dict[str, Any]]:
 @allow(OPERATOR)
 def list_conflicts():
     """Newest first."""
-    params = query_params("limit", "offset")
-    return listing(reconciliation.conflicts(), params, documents)
+    return listing(reconciliation.conflicts(), read_query(ListQuery), documents)
 
 
 @bp.get("/conflicts/<int:conflict_id>/")
 @allow(OPERATOR)
 def get_conflict(conflict_id: int):
-    query_params()
+    read_query(NoQuery)
     return conflict_json(reconciliation.get_conflict(conflict_id))

@@ -13,9 +13,9 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow
-from api.generic.resources import accepted, integer_param, listing, uri
-from api.generic.schemas import TransactionCreate, TransactionUpdate
-from api.validation import parse_body, query_params
+from api.generic.resources import accepted, listing, uri
+from api.generic.schemas import NoQuery, TransactionCreate, TransactionQuery, TransactionUpdate
+from api.validation import parse_body, read_query
 from models import transactions
 from models.base import isoformat
 from models.currencies import to_decimal
@@ -59,19 +59,16 @@ def documents(rows: Sequence[Transaction]) -> list[dict[str, Any]]:
 @allow(OPERATOR, MARKETPLACE)
 def list_transactions():
     """Newest first, filtered by ``uuid``, ``provider``, ``status`` and ``seller`` (its resource_pk)."""
-    params = query_params("limit", "offset", "uuid", "provider", "status", "seller")
+    params = read_query(TransactionQuery)
     query = Transaction.select()
-    if "uuid" in params:
-        query = query.where(Transaction.uuid == params["uuid"])
-    provider = integer_param(params, "provider", transactions.PROVIDERS)
-    if provider is not None:
-        query = query.where(Transaction.provider == provider)
-    status = integer_param(params, "status", transactions.STATUSES)
-    if status is not None:
-        query = query.where(Transaction.status == status)
-    seller = integer_param(params, "seller")
-    if seller is not None:
-        products = SellerProduct.select(SellerProduct.id).where(SellerProduct.seller == seller)
+    if params.uuid is not None:
+        query = query.where(Transaction.uuid == params.uuid)
+    if params.provider is not None:
+        query = query.where(Transaction.provider == params.provider)
+    if params.status is not None:
+        query = query.where(Transaction.status == params.status)
+    if params.seller is not None:
+        products = SellerProduct.select(SellerProduct.id).where(SellerProduct.seller == params.seller)
         query = query.where(Transaction.seller_product.in_(products))
     return listing(query.order_by(Transaction.id.desc()), params, documents)
 
@@ -79,7 +76,7 @@ def list_transactions():
 @bp.get("/transaction/<int:transaction_id>/")
 @allow(OPERATOR, MARKETPLACE)
 def get_transaction(transaction_id: int):
-    query_params()
+    read_query(NoQuery)
     return documents([transactions.get_transaction(transaction_id)])[0]
 
 
