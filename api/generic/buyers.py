@@ -10,7 +10,10 @@ from flask import Blueprint, current_app
 
 from api.auth import allow
 from api.generic.resources import accepted, listing, uri
+from api.generic.responses import BuyerList, BuyerOut
 from api.generic.schemas import BuyerCreate, BuyerQuery, BuyerUpdate, NoQuery
+from api.openapi import documented
+from api.responses import ErrorOut
 from api.validation import parse_body, read_query
 from models import buyers
 from models.buyers import Buyer
@@ -45,6 +48,7 @@ def _documents(rows: Sequence[Buyer]) -> list[dict[str, Any]]:
 
 
 @bp.post("/buyer/")
+@documented("Create a buyer", body=BuyerCreate, responses={201: BuyerOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
 def create_buyer():
     body = parse_body(BuyerCreate)
@@ -52,6 +56,7 @@ def create_buyer():
 
 
 @bp.get("/buyer/")
+@documented("List buyers, newest first", query=BuyerQuery, responses={200: BuyerList, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def list_buyers():
     params = read_query(BuyerQuery)
@@ -64,6 +69,7 @@ def list_buyers():
 
 
 @bp.get("/buyer/<int:buyer_id>/")
+@documented("Get a buyer", query=NoQuery, responses={200: BuyerOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_buyer(buyer_id: int):
     read_query(NoQuery)
@@ -71,6 +77,11 @@ def get_buyer(buyer_id: int):
 
 
 @bp.patch("/buyer/<int:buyer_id>/")
+@documented(
+    "Change a buyer: active, a first PIN, or the reset flow",
+    body=BuyerUpdate,
+    responses={202: None, 409: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
 def update_buyer(buyer_id: int):
     """Returns nothing when it worked (Solitude's 202), as the document says."""

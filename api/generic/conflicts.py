@@ -15,7 +15,9 @@ from flask import Blueprint
 
 from api.auth import allow
 from api.generic.resources import listing, uri
+from api.generic.responses import ConflictList, ConflictOut
 from api.generic.schemas import ListQuery, NoQuery
+from api.openapi import documented
 from api.validation import read_query
 from models import reconciliation
 from models.base import isoformat
@@ -43,6 +45,9 @@ def documents(rows: Sequence[ReconciliationConflict]) -> list[dict[str, Any]]:
 
 
 @bp.get("/conflicts/")
+@documented(
+    "List reconciliation conflicts, newest first", query=ListQuery, responses={200: ConflictList, 304: None}
+)
 @allow(OPERATOR)
 def list_conflicts():
     """Newest first."""
@@ -50,6 +55,7 @@ def list_conflicts():
 
 
 @bp.get("/conflicts/<int:conflict_id>/")
+@documented("Get a reconciliation conflict", query=NoQuery, responses={200: ConflictOut, 304: None})
 @allow(OPERATOR)
 def get_conflict(conflict_id: int):
     read_query(NoQuery)

@@ -18,7 +18,16 @@ from pydantic import ValidationError
 from api.auth import allow
 from api.errors import describe_validation_error
 from api.generic.buyers import lockout_seconds
+from api.generic.responses import (
+    PinConfirmed,
+    PinConfirmMalformed,
+    PinConfirmRefused,
+    PinVerified,
+    PinVerifyMalformed,
+    PinVerifyRefused,
+)
 from api.generic.schemas import PinCheck
+from api.openapi import documented
 from api.validation import parse_body
 from models import buyers
 from models.errors import DomainError
@@ -47,6 +56,11 @@ def answered_as(refusal: dict[str, bool]) -> Callable:
 
 
 @bp.post("/confirm_pin/")
+@documented(
+    "Confirm a buyer's PIN",
+    body=PinCheck,
+    responses={201: PinConfirmed, 400: PinConfirmMalformed, 404: PinConfirmRefused, 409: PinConfirmRefused},
+)
 @allow(OPERATOR, MARKETPLACE)
 @answered_as({"confirmed": False})
 def confirm_pin():
@@ -55,6 +69,11 @@ def confirm_pin():
 
 
 @bp.post("/verify_pin/")
+@documented(
+    "Check a buyer's PIN, counting wrong ones",
+    body=PinCheck,
+    responses={201: PinVerified, 400: PinVerifyMalformed, 404: PinVerifyRefused},
+)
 @allow(OPERATOR, MARKETPLACE)
 @answered_as({"valid": False, "locked": False})
 def verify_pin():
@@ -64,6 +83,11 @@ def verify_pin():
 
 
 @bp.post("/reset_confirm_pin/")
+@documented(
+    "Confirm the new PIN of a reset",
+    body=PinCheck,
+    responses={201: PinConfirmed, 400: PinConfirmMalformed, 404: PinConfirmRefused, 409: PinConfirmRefused},
+)
 @allow(OPERATOR, MARKETPLACE)
 @answered_as({"confirmed": False})
 def reset_confirm_pin():

@@ -13,7 +13,10 @@ from flask import Blueprint
 
 from api.auth import allow
 from api.generic.resources import listing, uri
+from api.generic.responses import SellerList, SellerOut, SellerProductList, SellerProductOut
 from api.generic.schemas import NoQuery, SellerCreate, SellerProductCreate, SellerProductQuery, SellerQuery
+from api.openapi import documented
+from api.responses import ErrorOut
 from api.validation import parse_body, read_query
 from models import sellers
 from models.keys import MARKETPLACE, OPERATOR
@@ -52,6 +55,7 @@ def _products(rows: Sequence[SellerProduct]) -> list[dict[str, Any]]:
 
 
 @bp.post("/seller/")
+@documented("Create a seller", body=SellerCreate, responses={201: SellerOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
 def create_seller():
     body = parse_body(SellerCreate)
@@ -59,6 +63,7 @@ def create_seller():
 
 
 @bp.get("/seller/")
+@documented("List sellers, newest first", query=SellerQuery, responses={200: SellerList, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def list_sellers():
     params = read_query(SellerQuery)
@@ -69,6 +74,7 @@ def list_sellers():
 
 
 @bp.get("/seller/<int:seller_id>/")
+@documented("Get a seller", query=NoQuery, responses={200: SellerOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_seller(seller_id: int):
     read_query(NoQuery)
@@ -76,6 +82,11 @@ def get_seller(seller_id: int):
 
 
 @bp.post("/product/")
+@documented(
+    "Create a seller's product",
+    body=SellerProductCreate,
+    responses={201: SellerProductOut, 404: ErrorOut, 409: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
 def create_product():
     body = parse_body(SellerProductCreate)
@@ -84,6 +95,11 @@ def create_product():
 
 
 @bp.get("/product/")
+@documented(
+    "List seller products, newest first",
+    query=SellerProductQuery,
+    responses={200: SellerProductList, 304: None},
+)
 @allow(OPERATOR, MARKETPLACE)
 def list_products():
     params = read_query(SellerProductQuery)
@@ -96,6 +112,7 @@ def list_products():
 
 
 @bp.get("/product/<int:product_id>/")
+@documented("Get a seller product", query=NoQuery, responses={200: SellerProductOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_product(product_id: int):
     read_query(NoQuery)

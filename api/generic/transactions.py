@@ -14,7 +14,10 @@ from flask import Blueprint
 
 from api.auth import allow
 from api.generic.resources import accepted, listing, uri
+from api.generic.responses import TransactionList, TransactionOut
 from api.generic.schemas import NoQuery, TransactionCreate, TransactionQuery, TransactionUpdate
+from api.openapi import documented
+from api.responses import ErrorOut
 from api.validation import parse_body, read_query
 from models import transactions
 from models.base import isoformat
@@ -56,6 +59,9 @@ def documents(rows: Sequence[Transaction]) -> list[dict[str, Any]]:
 
 
 @bp.get("/transaction/")
+@documented(
+    "List transactions, newest first", query=TransactionQuery, responses={200: TransactionList, 304: None}
+)
 @allow(OPERATOR, MARKETPLACE)
 def list_transactions():
     """Newest first, filtered by ``uuid``, ``provider``, ``status`` and ``seller`` (its resource_pk)."""
@@ -74,6 +80,7 @@ def list_transactions():
 
 
 @bp.get("/transaction/<int:transaction_id>/")
+@documented("Get a transaction", query=NoQuery, responses={200: TransactionOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_transaction(transaction_id: int):
     read_query(NoQuery)
@@ -81,6 +88,11 @@ def get_transaction(transaction_id: int):
 
 
 @bp.post("/transaction/")
+@documented(
+    "Create a transaction",
+    body=TransactionCreate,
+    responses={201: TransactionOut, 404: ErrorOut, 409: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
 def create_transaction():
     """A transaction; without a ``uuid`` it is given one."""
@@ -91,6 +103,7 @@ def create_transaction():
 
 
 @bp.patch("/transaction/<int:transaction_id>/")
+@documented("Change a transaction's status, notes or uid_pay", body=TransactionUpdate, responses={202: None})
 @allow(OPERATOR, MARKETPLACE)
 def update_transaction(transaction_id: int):
     """Returns nothing when it worked (Solitude's 202)."""
