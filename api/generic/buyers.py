@@ -12,6 +12,7 @@ from api.auth import allow
 from api.generic.resources import accepted, listing, uri
 from api.generic.responses import BuyerList, BuyerOut
 from api.generic.schemas import BuyerCreate, BuyerQuery, BuyerUpdate, NoQuery
+from api.idempotency import idempotent
 from api.openapi import documented
 from api.responses import ErrorOut
 from api.validation import parse_body, read_query
@@ -50,7 +51,10 @@ def _documents(rows: Sequence[Buyer]) -> list[dict[str, Any]]:
 @bp.post("/buyer/")
 @documented("Create a buyer", body=BuyerCreate, responses={201: BuyerOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_buyer():
+    # Under an Idempotency-Key the PIN is hashed inside the key's transaction, which on SQLite holds the
+    # write lock for that tenth of a second; without one it is hashed before anything is written.
     body = parse_body(BuyerCreate)
     return buyer_json(buyers.create_buyer(body.uuid, body.pin)), 201
 

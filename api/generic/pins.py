@@ -4,6 +4,12 @@ Their refusals keep the document's shape as well, ``{"confirmed": false, "errors
 not exist."]}}``, rather than Courier's ``{"error": …}``: Solitude's clients read ``errors``. Statuses
 are Solitude's: 201 for an answer, 400 for a malformed request, 404 for an unknown uuid; a request the
 buyer's state refuses (a locked buyer resetting, say) is a 409.
+
+They take no ``Idempotency-Key``, on purpose. A PIN check answers for the buyer as they are now, and
+every try counts: a replayed ``{"valid": true}`` would vouch for a buyer locked out since, and a wrong
+PIN sent again under its key would be answered from the record instead of checked and counted. A
+confirmation retried after a lost answer learns what happened from the 409 that says it is done, or
+from the buyer's ``pin_confirmed``, so a key would spare it nothing.
 """
 
 from __future__ import annotations

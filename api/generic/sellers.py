@@ -15,6 +15,7 @@ from api.auth import allow
 from api.generic.resources import listing, uri
 from api.generic.responses import SellerList, SellerOut, SellerProductList, SellerProductOut
 from api.generic.schemas import NoQuery, SellerCreate, SellerProductCreate, SellerProductQuery, SellerQuery
+from api.idempotency import idempotent
 from api.openapi import documented
 from api.responses import ErrorOut
 from api.validation import parse_body, read_query
@@ -57,6 +58,7 @@ def _products(rows: Sequence[SellerProduct]) -> list[dict[str, Any]]:
 @bp.post("/seller/")
 @documented("Create a seller", body=SellerCreate, responses={201: SellerOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_seller():
     body = parse_body(SellerCreate)
     return seller_json(sellers.create_seller(body.uuid)), 201
@@ -88,6 +90,7 @@ def get_seller(seller_id: int):
     responses={201: SellerProductOut, 404: ErrorOut, 409: ErrorOut},
 )
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_product():
     body = parse_body(SellerProductCreate)
     seller = sellers.get_seller(body.seller, field="seller")

@@ -16,6 +16,7 @@ from api.auth import allow
 from api.generic.resources import accepted, listing, uri
 from api.generic.responses import TransactionList, TransactionOut
 from api.generic.schemas import NoQuery, TransactionCreate, TransactionQuery, TransactionUpdate
+from api.idempotency import idempotent
 from api.openapi import documented
 from api.responses import ErrorOut
 from api.validation import parse_body, read_query
@@ -94,6 +95,7 @@ def get_transaction(transaction_id: int):
     responses={201: TransactionOut, 404: ErrorOut, 409: ErrorOut},
 )
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_transaction():
     """A transaction; without a ``uuid`` it is given one."""
     body = parse_body(TransactionCreate)

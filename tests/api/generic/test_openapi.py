@@ -234,3 +234,17 @@ def test_conflicts(check, operator):
         "GET /generic/conflicts/{conflict_id}/", holding(operator, one), status=304, conflict_id=conflict_id
     )
     check("GET /generic/conflicts/{conflict_id}/", operator, status=404, conflict_id=999_999)
+
+
+def test_the_creating_calls_take_an_idempotency_key_and_the_pin_checks_do_not(document):
+    def takes_a_key(path):
+        post = operation(document, "POST", path)
+        return (
+            any(p["name"] == "Idempotency-Key" for p in post.get("parameters", []))
+            and "422" in post["responses"]
+        )
+
+    creates = ["/generic/buyer/", "/generic/seller/", "/generic/product/", "/generic/transaction/"]
+    checks = ["/generic/confirm_pin/", "/generic/verify_pin/", "/generic/reset_confirm_pin/"]
+    assert [takes_a_key(path) for path in creates] == [True] * 4
+    assert [takes_a_key(path) for path in checks] == [False] * 3
