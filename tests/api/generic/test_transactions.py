@@ -176,6 +176,17 @@ def test_a_refund_relates_to_its_payment(client, marketplace):
     ]
 
 
+def test_an_amount_is_refused_only_when_it_is_more_than_a_transaction_holds(client, marketplace):
+    """ "999999999999999" CLF was a 500: in ten-thousandths, its minor units, it overflows 64 bits."""
+    largest = new_transaction(client, marketplace, amount="922337203685477.5807", currency="CLF")
+    too_large = new_transaction(client, marketplace, amount="922337203685477.5808", currency="CLF")
+
+    assert largest.status_code == 201 and largest.get_json()["amount"] == "922337203685477.5807"
+    assert too_large.status_code == 400
+    assert too_large.get_json()["error"]["fields"] == {"amount": "is too large"}
+    assert Transaction.select().count() == 1
+
+
 @pytest.mark.parametrize(
     "fields, status, field",
     [
