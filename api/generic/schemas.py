@@ -33,7 +33,7 @@ from api.validation import MAX_INTEGER_ID
 from models import buyers, transactions
 
 _AMOUNT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,4})?")
-_NUMBER = re.compile(r"[0-9]{1,19}")  # ASCII digits: int() also takes "+5", " 5", "5_0" and "٥"
+_NUMBER = re.compile(r"[0-9]{1,19}")  # ASCII digits: pydantic takes "+5", " 5", "5_0" and "5.0" too
 
 
 def _read_only(value: object) -> NoReturn:
