@@ -30,7 +30,8 @@ _STATUS_TEXT = {
     200: "OK",
     201: "Created",
     202: "Accepted",
-    400: "The request is malformed or a field is invalid; `fields` names each one.",
+    304: "Not modified: If-None-Match holds the ETag the resource still has.",
+    400: "The request is malformed or a field is invalid; the answer names each one.",
     401: "No API key, or not a valid one.",
     403: "This role may not do this.",
     404: "No such resource, or not one this key may see.",
@@ -60,7 +61,8 @@ def documented(
     public: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Describe a view for the OpenAPI document: ``responses`` maps each status it may give to the model
-    of its JSON body (or ``TEXT``, or None for no body). The view's docstring becomes its description."""
+    of its JSON body (or ``TEXT``, or None for no body); a 304 makes it a conditional GET, answering
+    ``If-None-Match`` with its 200's ``ETag``. The view's docstring becomes its description."""
 
     def note(view: Callable) -> Callable:
         description = " ".join((view.__doc__ or "").split())
@@ -151,6 +153,10 @@ def _responses(operation: Operation, view: Callable, has_path_parameters: bool, 
             response["content"] = {TEXT: {"schema": {"type": "string"}}}
         elif isinstance(model, type):
             response["content"] = {"application/json": {"schema": schemas.ref(model, "serialization")}}
+        if status == 200 and 304 in statuses:
+            response["headers"] = {
+                "ETag": {"description": "Send it back in If-None-Match.", "schema": {"type": "string"}}
+            }
         rendered[str(status)] = response
     # Whatever else goes wrong is answered in the error envelope too.
     rendered["default"] = {
@@ -164,6 +170,17 @@ def _operation(rule: Rule, view: Callable, operation: Operation, schemas: _Schem
     path, parameters = _path(rule)
     if operation.query is not None:
         parameters += _query_parameters(operation.query)
+    if 304 in operation.responses:  # a conditional GET
+        parameters.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of the copy you hold: while the resource is unchanged, the answer "
+                "is a 304 without a body.",
+                "schema": {"type": "string"},
+            }
+        )
     if getattr(view, "idempotent", False):
         parameters.append(
             {

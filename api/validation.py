@@ -63,6 +63,11 @@ def parse_query(schema: type[BaseModel]) -> dict[str, str]:
     return params
 
 
+def read_query(schema: type[Schema]) -> Schema:
+    """The query string read into ``schema`` (unknown parameters and bad values are 400s)."""
+    return schema.model_validate(query_params(*schema.model_fields))
+
+
 def parse_timestamp(name: str, raw: str) -> datetime:
     """An ISO 8601 query parameter as naive UTC, the form timestamps are stored in."""
     try:

@@ -60,6 +60,9 @@ PROVIDER_BANGO = 1
 PROVIDER_COURIER = 100
 PROVIDERS = {PROVIDER_PAYPAL: "paypal", PROVIDER_BANGO: "bango", PROVIDER_COURIER: "courier"}
 
+# The largest amount the amount column holds, in minor units: a 64-bit integer.
+MAX_AMOUNT = 2**63 - 1
+
 
 def new_uuid() -> str:
     return str(uuid_module.uuid4())
@@ -137,6 +140,11 @@ def create_transaction(fields: dict[str, Any]) -> Transaction:
         fields["amount"] = to_minor_units(amount, fields["currency"])
     except ValueError as exc:
         raise InvalidInput(f"amount: {exc}.", fields={"amount": str(exc)}) from None
+    if fields["amount"] > MAX_AMOUNT:  # "999999999999999" CLF: near 10**19 ten-thousandths
+        raise InvalidInput(
+            f"amount: more than a transaction holds in {fields['currency']}.",
+            fields={"amount": "is too large"},
+        )
     sellers.get_product(fields["seller_product"], field="seller_product")
     if fields.get("buyer") is not None:
         buyers.get_buyer(fields["buyer"], field="buyer")

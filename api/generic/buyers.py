@@ -9,9 +9,13 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from api.auth import allow
-from api.generic.resources import accepted, boolean_param, listing, uri
-from api.generic.schemas import BuyerCreate, BuyerUpdate
-from api.validation import parse_body, query_params
+from api.generic.resources import accepted, listing, uri
+from api.generic.responses import BuyerList, BuyerOut
+from api.generic.schemas import BuyerCreate, BuyerQuery, BuyerUpdate, NoQuery
+from api.idempotency import idempotent
+from api.openapi import documented
+from api.responses import ErrorOut
+from api.validation import parse_body, read_query
 from models import buyers
 from models.buyers import Buyer
 from models.keys import MARKETPLACE, OPERATOR
@@ -45,33 +49,43 @@ def _documents(rows: Sequence[Buyer]) -> list[dict[str, Any]]:
 
 
 @bp.post("/buyer/")
+@documented("Create a buyer", body=BuyerCreate, responses={201: BuyerOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_buyer():
+    # Under an Idempotency-Key the PIN is hashed inside the key's transaction, which on SQLite holds the
+    # write lock for that tenth of a second; without one it is hashed before anything is written.
     body = parse_body(BuyerCreate)
     return buyer_json(buyers.create_buyer(body.uuid, body.pin)), 201
 
 
 @bp.get("/buyer/")
+@documented("List buyers, newest first", query=BuyerQuery, responses={200: BuyerList, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def list_buyers():
-    params = query_params("limit", "offset", "uuid", "active")
+    params = read_query(BuyerQuery)
     query = Buyer.select()
-    if "uuid" in params:
-        query = query.where(Buyer.uuid == params["uuid"])
-    active = boolean_param(params, "active")
-    if active is not None:
-        query = query.where(Buyer.active == active)
+    if params.uuid is not None:
+        query = query.where(Buyer.uuid == params.uuid)
+    if params.active is not None:
+        query = query.where(Buyer.active == (params.active == "true"))
     return listing(query.order_by(Buyer.id.desc()), params, _documents)
 
 
 @bp.get("/buyer/<int:buyer_id>/")
+@documented("Get a buyer", query=NoQuery, responses={200: BuyerOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_buyer(buyer_id: int):
-    query_params()
+    read_query(NoQuery)
     return buyer_json(buyers.get_buyer(buyer_id))
 
 
 @bp.patch("/buyer/<int:buyer_id>/")
+@documented(
+    "Change a buyer: active, a first PIN, or the reset flow",
+    body=BuyerUpdate,
+    responses={202: None, 409: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
 def update_buyer(buyer_id: int):
     """Returns nothing when it worked (Solitude's 202), as the document says."""

@@ -15,7 +15,10 @@ from flask import Blueprint
 
 from api.auth import allow
 from api.generic.resources import listing, uri
-from api.validation import query_params
+from api.generic.responses import ConflictList, ConflictOut
+from api.generic.schemas import ListQuery, NoQuery
+from api.openapi import documented
+from api.validation import read_query
 from models import reconciliation
 from models.base import isoformat
 from models.keys import OPERATOR
@@ -42,15 +45,18 @@ def documents(rows: Sequence[ReconciliationConflict]) -> list[dict[str, Any]]:
 
 
 @bp.get("/conflicts/")
+@documented(
+    "List reconciliation conflicts, newest first", query=ListQuery, responses={200: ConflictList, 304: None}
+)
 @allow(OPERATOR)
 def list_conflicts():
     """Newest first."""
-    params = query_params("limit", "offset")
-    return listing(reconciliation.conflicts(), params, documents)
+    return listing(reconciliation.conflicts(), read_query(ListQuery), documents)
 
 
 @bp.get("/conflicts/<int:conflict_id>/")
+@documented("Get a reconciliation conflict", query=NoQuery, responses={200: ConflictOut, 304: None})
 @allow(OPERATOR)
 def get_conflict(conflict_id: int):
-    query_params()
+    read_query(NoQuery)
     return conflict_json(reconciliation.get_conflict(conflict_id))

@@ -4,6 +4,12 @@ Their refusals keep the document's shape as well, ``{"confirmed": false, "errors
 not exist."]}}``, rather than Courier's ``{"error": …}``: Solitude's clients read ``errors``. Statuses
 are Solitude's: 201 for an answer, 400 for a malformed request, 404 for an unknown uuid; a request the
 buyer's state refuses (a locked buyer resetting, say) is a 409.
+
+They take no ``Idempotency-Key``, on purpose. A PIN check answers for the buyer as they are now, and
+every try counts: a replayed ``{"valid": true}`` would vouch for a buyer locked out since, and a wrong
+PIN sent again under its key would be answered from the record instead of checked and counted. A
+confirmation retried after a lost answer learns what happened from the 409 that says it is done, or
+from the buyer's ``pin_confirmed``, so a key would spare it nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,16 @@ from pydantic import ValidationError
 from api.auth import allow
 from api.errors import describe_validation_error
 from api.generic.buyers import lockout_seconds
+from api.generic.responses import (
+    PinConfirmed,
+    PinConfirmMalformed,
+    PinConfirmRefused,
+    PinVerified,
+    PinVerifyMalformed,
+    PinVerifyRefused,
+)
 from api.generic.schemas import PinCheck
+from api.openapi import documented
 from api.validation import parse_body
 from models import buyers
 from models.errors import DomainError
@@ -47,6 +62,11 @@ def answered_as(refusal: dict[str, bool]) -> Callable:
 
 
 @bp.post("/confirm_pin/")
+@documented(
+    "Confirm a buyer's PIN",
+    body=PinCheck,
+    responses={201: PinConfirmed, 400: PinConfirmMalformed, 404: PinConfirmRefused, 409: PinConfirmRefused},
+)
 @allow(OPERATOR, MARKETPLACE)
 @answered_as({"confirmed": False})
 def confirm_pin():
@@ -55,6 +75,11 @@ def confirm_pin():
 
 
 @bp.post("/verify_pin/")
+@documented(
+    "Check a buyer's PIN, counting wrong ones",
+    body=PinCheck,
+    responses={201: PinVerified, 400: PinVerifyMalformed, 404: PinVerifyRefused},
+)
 @allow(OPERATOR, MARKETPLACE)
 @answered_as({"valid": False, "locked": False})
 def verify_pin():
@@ -64,6 +89,11 @@ def verify_pin():
 
 
 @bp.post("/reset_confirm_pin/")
+@documented(
+    "Confirm the new PIN of a reset",
+    body=PinCheck,
+    responses={201: PinConfirmed, 400: PinConfirmMalformed, 404: PinConfirmRefused, 409: PinConfirmRefused},
+)
 @allow(OPERATOR, MARKETPLACE)
 @answered_as({"confirmed": False})
 def reset_confirm_pin():

@@ -1,24 +1,26 @@
-"""What every generic resource shares: URIs, Solitude's list envelope and query-string filters.
+"""What every generic resource shares: URIs, Solitude's list envelope and its bodiless 202.
 
 Resources refer to each other by URI (``"/generic/product/449/"``), as Solitude's did. Lists answer
 ``{"meta": {"limit", "offset", "total_count", "next", "previous"}, "objects": [...]}``: offsets, not
-Courier's cursors, because that is the shape Solitude's clients page through.
+Courier's cursors, because that is the shape Solitude's clients page through. What a list's query
+string may hold is its query model's to say (api/generic/schemas.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import Response, request
 from peewee import ModelSelect
 
-from api.pagination import parse_limit
-from models.errors import InvalidInput
+if TYPE_CHECKING:
+    from api.generic.schemas import ListQuery
 
-_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits: str.isdigit() also accepts "²"
+# A resource's URI, ``kind`` filled in; ids are ASCII digits, as many as an id can have.
+URI_PATTERN = "/generic/{kind}/([0-9]{{1,18}})/"
 
 
 def uri(kind: str, pk: int | None) -> str | None:
@@ -28,7 +30,7 @@ def uri(kind: str, pk: int | None) -> str | None:
 
 def pk_from_uri(kind: str) -> Callable[[object], int]:
     """A validator turning ``"/generic/{kind}/449/"`` into ``449``, for request bodies."""
-    pattern = re.compile(rf"/generic/{kind}/([0-9]{{1,18}})/")
+    pattern = re.compile(URI_PATTERN.format(kind=kind))
 
     def parse(value: object) -> int:
         match = pattern.fullmatch(value) if isinstance(value, str) else None
@@ -48,12 +50,11 @@ def accepted() -> Response:
 
 def listing(
     query: ModelSelect[Any],
-    params: dict[str, str],
+    page: ListQuery,
     render: Callable[[Sequence[Any]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """One page of ``query`` (already filtered and ordered) in Solitude's envelope."""
-    limit = parse_limit(params.get("limit"))
-    offset = integer_param(params, "offset") or 0
+    limit, offset = page.limit, page.offset
     total = query.count()
     rows = list(query.limit(limit).offset(offset))
     return {
@@ -73,28 +74,3 @@ def _page_link(limit: int, offset: int) -> str:
     args = request.args.to_dict()
     args.update(limit=str(limit), offset=str(offset))
     return f"{request.path}?{urlencode(args)}"
-
-
-def integer_param(params: dict[str, str], name: str, choices: dict[int, str] | None = None) -> int | None:
-    """The query parameter ``name`` as a non-negative integer (one of ``choices``, if given), or None."""
-    raw = params.get(name)
-    if raw is None:
-        return None
-    value = int(raw) if _NUMBER.fullmatch(raw) else None
-    if value is None or (choices is not None and value not in choices):
-        allowed = (
-            "one of " + ", ".join(f"{number} ({label})" for number, label in choices.items())
-            if choices
-            else "a non-negative integer"
-        )
-        raise InvalidInput(f"{name} must be {allowed}.", fields={name: f"must be {allowed}"})
-    return value
-
-
-def boolean_param(params: dict[str, str], name: str) -> bool | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    if raw not in ("true", "false"):
-        raise InvalidInput(f"{name} must be true or false.", fields={name: "must be true or false"})
-    return raw == "true"

@@ -1,22 +1,39 @@
-"""Request bodies of the generic API, validated by pydantic as Courier's others are (api/schemas.py).
+"""Request bodies and query strings of the generic API, validated by pydantic as Courier's others are
+(api/schemas.py), and described by the same models in the OpenAPI document.
 
 Fields a resource shows but a client may not write are declared read-only, so that sending one is a
-400 that says so, rather than "not a known field".
+400 that says so, rather than "not a known field". Where a validator reads a value its type does not
+say (a URI that becomes an id, an amount in a string), the field states its JSON Schema outright.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
-from api.generic.resources import pk_from_uri
-from api.schemas import Body, Currency
+from api.generic.resources import URI_PATTERN, pk_from_uri
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.schemas import Body, Currency, Query
+from api.validation import MAX_INTEGER_ID
 from models import buyers, transactions
 
 _AMOUNT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,4})?")
+_NUMBER = re.compile(r"[0-9]{1,19}")  # ASCII digits: pydantic takes "+5", " 5", "5_0" and "5.0" too
 
 
 def _read_only(value: object) -> NoReturn:
@@ -27,13 +44,26 @@ def _unchangeable(value: object) -> NoReturn:
     raise ValueError("cannot be changed: only status, notes and uid_pay can")
 
 
-def _one_of(choices: dict[int, str]):
-    def check(value: int) -> int:
-        if value not in choices:
-            raise ValueError("must be one of " + ", ".join(f"{n} ({label})" for n, label in choices.items()))
+@dataclass(frozen=True, eq=False)
+class OneOf:
+    """``Annotated[int, OneOf(STATUSES)]``: one of the numbers ``choices`` names. A refusal lists each with
+    its name; the JSON Schema lists them as its enum."""
+
+    choices: Mapping[int, str]
+
+    def check(self, value: int) -> int:
+        if value not in self.choices:
+            named = ", ".join(f"{number} ({label})" for number, label in self.choices.items())
+            raise ValueError(f"must be one of {named}")
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), "enum": list(self.choices)}
 
 
 def _amount(value: object) -> Decimal:
@@ -43,20 +73,63 @@ def _amount(value: object) -> Decimal:
     return Decimal(value)
 
 
+def _uri_schema(kind: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{URI_PATTERN.format(kind=kind)}$",
+            "examples": [f"/generic/{kind}/12/"],
+        }
+    )
+
+
+def _digits(value: object) -> object:
+    """A number in a query string is ASCII digits and nothing else."""
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        raise ValueError("must be a non-negative integer")
+    return value
+
+
 Uuid = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-Pin = Annotated[str, AfterValidator(buyers.check_pin_format)]
+Pin = Annotated[
+    str,
+    AfterValidator(buyers.check_pin_format),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}$", "description": "Four digits."}),
+]
 Text255 = Annotated[str, StringConstraints(max_length=255)]
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
-Status = Annotated[int, _one_of(transactions.STATUSES)]
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{_AMOUNT.pattern}$",
+            "description": "A positive decimal amount in major units, in a string; no more decimal "
+            "places than the currency has.",
+            "examples": ["39.99"],
+        }
+    ),
+]
+Status = Annotated[int, OneOf(transactions.STATUSES)]
+Provider = Annotated[int, OneOf(transactions.PROVIDERS)]
+Type = Annotated[int, OneOf(transactions.TYPES)]
 # References to other resources, by URI; validated into their ids.
-BuyerUri = Annotated[int, BeforeValidator(pk_from_uri("buyer"))]
-SellerUri = Annotated[int, BeforeValidator(pk_from_uri("seller"))]
-ProductUri = Annotated[int, BeforeValidator(pk_from_uri("product"))]
-TransactionUri = Annotated[int, BeforeValidator(pk_from_uri("transaction"))]
+BuyerUri = Annotated[int, BeforeValidator(pk_from_uri("buyer")), _uri_schema("buyer")]
+SellerUri = Annotated[int, BeforeValidator(pk_from_uri("seller")), _uri_schema("seller")]
+ProductUri = Annotated[int, BeforeValidator(pk_from_uri("product")), _uri_schema("product")]
+TransactionUri = Annotated[int, BeforeValidator(pk_from_uri("transaction")), _uri_schema("transaction")]
 
 # Fields a client may not send: any value, even null, is refused with the reason.
-ReadOnly = Annotated[object, BeforeValidator(_read_only)]
-Unchangeable = Annotated[object, BeforeValidator(_unchangeable)]
+ReadOnly = Annotated[
+    object,
+    BeforeValidator(_read_only),
+    WithJsonSchema({"not": {}, "readOnly": True, "description": "Read-only: sending it is refused."}),
+]
+Unchangeable = Annotated[
+    object,
+    BeforeValidator(_unchangeable),
+    WithJsonSchema({"not": {}, "readOnly": True, "description": "Set when created; sending it is refused."}),
+]
 
 
 class BuyerCreate(Body):
@@ -88,7 +161,7 @@ class SellerCreate(Body):
     uuid: Uuid
 
 
-class ProductCreate(Body):
+class SellerProductCreate(Body):
     seller: SellerUri
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
@@ -97,12 +170,12 @@ class TransactionCreate(Body):
     uuid: Uuid | None = None
     amount: Amount
     currency: Currency
-    provider: Annotated[int, _one_of(transactions.PROVIDERS)]
+    provider: Provider
     seller_product: ProductUri
     buyer: BuyerUri | None = None
     related: TransactionUri | None = None
     status: Status = transactions.PENDING
-    type: Annotated[int, _one_of(transactions.TYPES)] = transactions.PAYMENT
+    type: Type = transactions.PAYMENT
     uid_pay: Text255 | None = None
     uid_support: Text255 | None = None
     notes: str = ""
@@ -125,3 +198,44 @@ class TransactionUpdate(Body):
     type: Unchangeable = None
     uid_support: Unchangeable = None
     uuid: Unchangeable = None
+
+
+# Query strings. A number is ASCII digits alone, and one the databases cannot hold is refused rather
+# than searched for. The digit check comes last in each type, so that it runs first and the bounds before
+# it still appear in the JSON Schema.
+_DIGITS = BeforeValidator(_digits)
+Number = Annotated[int, Field(ge=0, le=MAX_INTEGER_ID), _DIGITS]
+
+
+class NoQuery(Query):
+    """A resource's own address takes no query parameters: any is refused, as a typo would be."""
+
+
+class ListQuery(Query):
+    """Solitude's paging: ``limit`` rows from ``offset``, newest first."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), _DIGITS] = Field(
+        DEFAULT_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}."
+    )
+    offset: Number = Field(0, description="How many rows to skip.")
+
+
+class BuyerQuery(ListQuery):
+    uuid: str | None = None
+    active: Literal["true", "false"] | None = None
+
+
+class SellerQuery(ListQuery):
+    uuid: str | None = None
+
+
+class SellerProductQuery(ListQuery):
+    seller: Number | None = Field(None, description="The seller's resource_pk.")
+    external_id: str | None = None
+
+
+class TransactionQuery(ListQuery):
+    uuid: str | None = None
+    provider: Annotated[int, OneOf(transactions.PROVIDERS), _DIGITS] | None = None
+    status: Annotated[int, OneOf(transactions.STATUSES), _DIGITS] | None = None
+    seller: Number | None = Field(None, description="The seller's resource_pk.")

@@ -12,9 +12,13 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow
-from api.generic.resources import integer_param, listing, uri
-from api.generic.schemas import ProductCreate, SellerCreate
-from api.validation import parse_body, query_params
+from api.generic.resources import listing, uri
+from api.generic.responses import SellerList, SellerOut, SellerProductList, SellerProductOut
+from api.generic.schemas import NoQuery, SellerCreate, SellerProductCreate, SellerProductQuery, SellerQuery
+from api.idempotency import idempotent
+from api.openapi import documented
+from api.responses import ErrorOut
+from api.validation import parse_body, read_query
 from models import sellers
 from models.keys import MARKETPLACE, OPERATOR
 from models.sellers import Seller, SellerProduct
@@ -52,52 +56,67 @@ def _products(rows: Sequence[SellerProduct]) -> list[dict[str, Any]]:
 
 
 @bp.post("/seller/")
+@documented("Create a seller", body=SellerCreate, responses={201: SellerOut, 409: ErrorOut})
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_seller():
     body = parse_body(SellerCreate)
     return seller_json(sellers.create_seller(body.uuid)), 201
 
 
 @bp.get("/seller/")
+@documented("List sellers, newest first", query=SellerQuery, responses={200: SellerList, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def list_sellers():
-    params = query_params("limit", "offset", "uuid")
+    params = read_query(SellerQuery)
     query = Seller.select()
-    if "uuid" in params:
-        query = query.where(Seller.uuid == params["uuid"])
+    if params.uuid is not None:
+        query = query.where(Seller.uuid == params.uuid)
     return listing(query.order_by(Seller.id.desc()), params, _sellers)
 
 
 @bp.get("/seller/<int:seller_id>/")
+@documented("Get a seller", query=NoQuery, responses={200: SellerOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_seller(seller_id: int):
-    query_params()
+    read_query(NoQuery)
     return seller_json(sellers.get_seller(seller_id))
 
 
 @bp.post("/product/")
+@documented(
+    "Create a seller's product",
+    body=SellerProductCreate,
+    responses={201: SellerProductOut, 404: ErrorOut, 409: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_product():
-    body = parse_body(ProductCreate)
+    body = parse_body(SellerProductCreate)
     seller = sellers.get_seller(body.seller, field="seller")
     return product_json(sellers.create_product(seller, body.external_id)), 201
 
 
 @bp.get("/product/")
+@documented(
+    "List seller products, newest first",
+    query=SellerProductQuery,
+    responses={200: SellerProductList, 304: None},
+)
 @allow(OPERATOR, MARKETPLACE)
 def list_products():
-    params = query_params("limit", "offset", "seller", "external_id")
+    params = read_query(SellerProductQuery)
     query = SellerProduct.select()
-    seller = integer_param(params, "seller")
-    if seller is not None:
-        query = query.where(SellerProduct.seller == seller)
-    if "external_id" in params:
-        query = query.where(SellerProduct.external_id == params["external_id"])
+    if params.seller is not None:
+        query = query.where(SellerProduct.seller == params.seller)
+    if params.external_id is not None:
+        query = query.where(SellerProduct.external_id == params.external_id)
     return listing(query.order_by(SellerProduct.id.desc()), params, _products)
 
 
 @bp.get("/product/<int:product_id>/")
+@documented("Get a seller product", query=NoQuery, responses={200: SellerProductOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_product(product_id: int):
-    query_params()
+    read_query(NoQuery)
     return product_json(sellers.get_product(product_id))

@@ -13,9 +13,13 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow
-from api.generic.resources import accepted, integer_param, listing, uri
-from api.generic.schemas import TransactionCreate, TransactionUpdate
-from api.validation import parse_body, query_params
+from api.generic.resources import accepted, listing, uri
+from api.generic.responses import TransactionList, TransactionOut
+from api.generic.schemas import NoQuery, TransactionCreate, TransactionQuery, TransactionUpdate
+from api.idempotency import idempotent
+from api.openapi import documented
+from api.responses import ErrorOut
+from api.validation import parse_body, read_query
 from models import transactions
 from models.base import isoformat
 from models.currencies import to_decimal
@@ -56,35 +60,42 @@ def documents(rows: Sequence[Transaction]) -> list[dict[str, Any]]:
 
 
 @bp.get("/transaction/")
+@documented(
+    "List transactions, newest first", query=TransactionQuery, responses={200: TransactionList, 304: None}
+)
 @allow(OPERATOR, MARKETPLACE)
 def list_transactions():
     """Newest first, filtered by ``uuid``, ``provider``, ``status`` and ``seller`` (its resource_pk)."""
-    params = query_params("limit", "offset", "uuid", "provider", "status", "seller")
+    params = read_query(TransactionQuery)
     query = Transaction.select()
-    if "uuid" in params:
-        query = query.where(Transaction.uuid == params["uuid"])
-    provider = integer_param(params, "provider", transactions.PROVIDERS)
-    if provider is not None:
-        query = query.where(Transaction.provider == provider)
-    status = integer_param(params, "status", transactions.STATUSES)
-    if status is not None:
-        query = query.where(Transaction.status == status)
-    seller = integer_param(params, "seller")
-    if seller is not None:
-        products = SellerProduct.select(SellerProduct.id).where(SellerProduct.seller == seller)
+    if params.uuid is not None:
+        query = query.where(Transaction.uuid == params.uuid)
+    if params.provider is not None:
+        query = query.where(Transaction.provider == params.provider)
+    if params.status is not None:
+        query = query.where(Transaction.status == params.status)
+    if params.seller is not None:
+        products = SellerProduct.select(SellerProduct.id).where(SellerProduct.seller == params.seller)
         query = query.where(Transaction.seller_product.in_(products))
     return listing(query.order_by(Transaction.id.desc()), params, documents)
 
 
 @bp.get("/transaction/<int:transaction_id>/")
+@documented("Get a transaction", query=NoQuery, responses={200: TransactionOut, 304: None})
 @allow(OPERATOR, MARKETPLACE)
 def get_transaction(transaction_id: int):
-    query_params()
+    read_query(NoQuery)
     return documents([transactions.get_transaction(transaction_id)])[0]
 
 
 @bp.post("/transaction/")
+@documented(
+    "Create a transaction",
+    body=TransactionCreate,
+    responses={201: TransactionOut, 404: ErrorOut, 409: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
+@idempotent
 def create_transaction():
     """A transaction; without a ``uuid`` it is given one."""
     body = parse_body(TransactionCreate)
@@ -94,6 +105,7 @@ def create_transaction():
 
 
 @bp.patch("/transaction/<int:transaction_id>/")
+@documented("Change a transaction's status, notes or uid_pay", body=TransactionUpdate, responses={202: None})
 @allow(OPERATOR, MARKETPLACE)
 def update_transaction(transaction_id: int):
     """Returns nothing when it worked (Solitude's 202)."""

@@ -1,5 +1,7 @@
 """The OpenAPI document is generated from the code, covers every route, and says what the API answers."""
 
+import re
+
 import jsonschema_rs
 import pytest
 
@@ -28,10 +30,14 @@ def operation(document, method: str, path: str) -> dict:
 
 
 def assert_documented(document, method: str, path: str, response) -> None:
-    """The response's status is documented for the operation, and its body matches the schema."""
+    """The response's status is documented for the operation, and its body matches the schema (or it has
+    none, as documented)."""
     responses = operation(document, method, path)["responses"]
     documented = responses.get(str(response.status_code))
     assert documented is not None, f"{method} {path} answered an undocumented {response.status_code}"
+    if "content" not in documented:
+        assert response.get_data() == b"", f"{method} {path} {response.status_code} has a body"
+        return
     schema = documented["content"]["application/json"]["schema"]
     validator = jsonschema_rs.Draft202012Validator({**schema, "components": document["components"]})
     errors = [error.message for error in validator.iter_errors(response.get_json())]
@@ -40,19 +46,12 @@ def assert_documented(document, method: str, path: str, response) -> None:
 
 def test_every_route_is_documented(app, document):
     rules = {
-        (method, rule.rule)
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))  # /a/<int:a_id> -> /a/{a_id}
         for rule in app.url_map.iter_rules()
         if is_json_api(rule.endpoint)
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    documented = {
-        (
-            method.upper(),
-            path.replace("{delivery_id}", "<int:delivery_id>").replace("{", "<").replace("}", ">"),
-        )
-        for path, methods in document["paths"].items()
-        for method in methods
-    }
+    documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
 
     assert document["openapi"].startswith("3.1")
     assert rules == documented

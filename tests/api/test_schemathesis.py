@@ -27,10 +27,15 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", create_app(settings_mod
 
 @pytest.fixture
 def catalogue():
-    """Something to find: a partner's product, a price, a user, and an order."""
+    """Something to find: a partner's product, a price, a user, an order and its payment transaction,
+    a buyer with a PIN, and a seller's product."""
     acme = factories.partner()
     price = factories.price(factories.product(acme))
-    return factories.order(at=price)
+    order = factories.order(at=price)
+    factories.transaction(for_order=order)
+    factories.buyer(pin="1234", confirmed=True)
+    factories.seller_product()
+    return order
 
 
 @schema.parametrize()

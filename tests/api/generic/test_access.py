@@ -90,3 +90,38 @@ def test_an_unknown_query_parameter_is_a_400(client, marketplace, path):
 
     assert response.status_code == 400
     assert response.get_json()["error"]["fields"] == {"format": "is not a known parameter"}
+
+
+LISTS = [
+    "/generic/buyer/",
+    "/generic/seller/",
+    "/generic/product/",
+    "/generic/transaction/",
+    "/generic/conflicts/",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("limit=²", "limit"),
+        ("limit=101", "limit"),
+        ("offset=+1", "offset"),
+        ("offset=9223372036854775808", "offset"),
+    ],
+)
+def test_paging_takes_ascii_digits_within_range(client, operator, path, query, field):
+    """``?limit=²`` was a 500: str.isdigit() lets a superscript two through to int()."""
+    response = client.get(f"{path}?{query}", headers=operator)
+
+    assert response.status_code == 400
+    assert list(response.get_json()["error"]["fields"]) == [field]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_list_pages_from_any_offset_a_database_can_hold(client, operator, path):
+    response = client.get(f"{path}?offset=9223372036854775807", headers=operator)
+
+    assert response.status_code == 200
+    assert response.get_json()["objects"] == [] and response.get_json()["meta"]["next"] is None

@@ -1,9 +1,13 @@
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import orders, transactions
+from models.currencies import MINOR_UNITS
 from models.transactions import CANCELLED, CHECKED, COMPLETED, FAILED, PENDING, RECEIVED, Transaction
 from tests import factories
 from tests.helpers import wait_until
@@ -174,6 +178,34 @@ def test_a_refund_relates_to_its_payment(client, marketplace):
     assert listed(client, marketplace, "?uuid=webpay:payment")["objects"][0]["relations"] == [
         refund["resource_uri"]
     ]
+
+
+def test_an_amount_is_refused_only_when_it_is_more_than_a_transaction_holds(client, marketplace):
+    """ "999999999999999" CLF was a 500: in ten-thousandths, its minor units, it overflows 64 bits."""
+    largest = new_transaction(client, marketplace, amount="922337203685477.5807", currency="CLF")
+    too_large = new_transaction(client, marketplace, amount="922337203685477.5808", currency="CLF")
+
+    assert largest.status_code == 201 and largest.get_json()["amount"] == "922337203685477.5807"
+    assert too_large.status_code == 400
+    assert too_large.get_json()["error"]["fields"] == {"amount": "is too large"}
+    assert Transaction.select().count() == 1
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    amount=st.from_regex(r"\A[0-9]{1,15}(\.[0-9]{1,4})?\Z"),
+    currency=st.sampled_from(sorted(MINOR_UNITS)),
+)
+def test_any_amount_in_any_currency_is_shown_back_as_sent_or_refused(client, marketplace, amount, currency):
+    """Whatever the document lets through, never a 500. Schemathesis seldom gets this far: the product
+    URIs it makes up rarely point at a product."""
+    response = new_transaction(client, marketplace, amount=amount, currency=currency)
+
+    assert response.status_code in (201, 400), response.get_data(as_text=True)
+    if response.status_code == 201:
+        assert Decimal(response.get_json()["amount"]) == Decimal(amount)
+    else:
+        assert list(response.get_json()["error"]["fields"]) == ["amount"]
 
 
 @pytest.mark.parametrize(
