@@ -10,14 +10,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# Running needs requirements.txt alone; the tests and tools need requirements-dev.txt on top.
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
-	@touch $@
+	@touch $(VENV)/.runtime $@
 
 install: $(VENV)/.installed
 
 # The whole system in one process: SQLite in var/, the in-memory broker, worker threads, a demo partner.
-run: install
+run: $(VENV)/.runtime
 	$(BIN)/python -m scripts.run
 
 # The SQLite tier always; the PostgreSQL + Redis tier too when DATABASE_URL and REDIS_URL are set.

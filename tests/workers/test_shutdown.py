@@ -3,7 +3,9 @@
 import os
 import signal
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +29,7 @@ def procfile_worker(namespace: str, command: str) -> subprocess.Popen:
     lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
     line = next(entry for entry in lines if entry.startswith("worker:")).replace("dramatiq-gevent", command)
     env = {**os.environ, "REDIS_NAMESPACE": namespace, "WORKER_PROCESSES": "1", "WORKER_GREENLETS": "4"}
-    env["PATH"] = f"{PROJECT_ROOT / '.venv' / 'bin'}:{env['PATH']}"
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # where dramatiq is installed
     return subprocess.Popen(
         ["bash", "-c", "exec " + line.split(":", 1)[1].strip()],
         cwd=PROJECT_ROOT,
