@@ -19,7 +19,7 @@ from typing import Any
 
 from models import partners
 from models.base import utcnow
-from models.db import db, is_postgres
+from models.db import db, execute_prepared, is_postgres
 from models.deliveries import (
     DEAD,
     DELIVERING,
@@ -89,6 +89,7 @@ RETURNING "webhook_id", "partner_id", "order_id", "created_at", "payload", "next
     {_PARTNER_COLUMN.format(column="consecutive_failures")},
     {_PARTNER_COLUMN.format(column="last_success_at")}
 """
+CLAIM_TYPES = ("timestamp", "bigint", "timestamp", "timestamp")
 
 
 def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -> Claim | None:
@@ -98,7 +99,9 @@ def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -
     """
     now = now or utcnow()
     lease_expires_at = now + timedelta(seconds=lease_seconds)
-    row = db.execute_sql(_sql(CLAIM), (lease_expires_at, delivery_id, now, now)).fetchone()
+    row = execute_prepared(
+        "courier_claim", CLAIM, CLAIM_TYPES, (lease_expires_at, delivery_id, now, now)
+    ).fetchone()
     if row is None:
         return None
     (webhook_id, partner_id, order_id, created_at, payload, trigger, attempts, url, disabled_at, failures,
@@ -180,6 +183,8 @@ MOVE_AND_LOG = f"""
 WITH "moved" AS ({MOVE} RETURNING "id")
 {LOG} RETURNING (SELECT count(*) FROM "moved")
 """
+MOVE_TYPES = ("varchar", "timestamp", "timestamp", "timestamp", "bigint", "timestamp")
+LOG_TYPES = ("bigint", "timestamp", "text", "integer", "text", "integer", "text", "varchar", "bigint")
 
 
 def _outcome(claim_: Claim, result: AttemptResult, next_delay: float | None, now: datetime, disable_after):
@@ -238,7 +243,7 @@ def record_attempt(
         claim_.delivery_id,
     )
     if is_postgres():
-        row = db.execute_sql(_sql(MOVE_AND_LOG), move + log).fetchone()
+        row = execute_prepared("courier_record", MOVE_AND_LOG, MOVE_TYPES + LOG_TYPES, move + log).fetchone()
         moved = bool(row and row[0])
     else:
         with db.atomic():

@@ -71,7 +71,14 @@ SECRET_FIELDS = frozenset(
 )
 
 
+# Every pattern above needs one of these to match: text without any (most of it) is left alone after
+# one search, instead of four substitutions. Logging runs on every webhook attempt.
+_MIGHT_HOLD_A_SECRET = re.compile(r"ck_|whsec_|v1,|(?i:bearer|pin|password|api_key|webhook_secret)")
+
+
 def redact(text: str) -> str:
+    if not _MIGHT_HOLD_A_SECRET.search(text):
+        return text
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

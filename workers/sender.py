@@ -3,40 +3,45 @@
 Redirects are not followed (a 3xx is a failure, as the best senders treat it), the body read back is
 bounded, and every failure, from a refused connection to a timeout, becomes a value rather than an
 exception, so the caller's schedule decides what happens next.
+
+The request goes through urllib3 directly, the engine under requests: a webhook needs none of what
+requests adds on top (cookies, hooks, proxies from the environment, redirect handling), and that layer
+cost more CPU per delivery than the rest of the request (measured with py-spy while benchmarking).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import requests
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as RequestTimeout
 
 from models.attempts import AttemptResult
 from models.deliveries import EXCERPT_CHARS
-from workers.egress import PublicOnlyAdapter
+from workers.egress import PUBLIC_ONLY_POOLS
 
-USER_AGENT = "Courier-Webhooks/1.0"
-_local = threading.local()
+HEADERS = {"User-Agent": "Courier-Webhooks/1.0", "Content-Type": "application/json"}
+# Keep-alive connections kept per partner host; more are opened when more requests are in flight.
+CONNECTIONS_KEPT_PER_HOST = 32
+
+# One pool manager per egress policy, shared by every thread (urllib3's pools are thread-safe).
+# No proxies from the environment: a proxy would hide the address the egress guard checks.
+_pools: dict[bool, urllib3.PoolManager] = {}
 
 
-def _session(allow_private: bool) -> requests.Session:
-    # One keep-alive session per thread (requests' sessions are not thread-safe) and per egress policy.
-    name = "open_session" if allow_private else "public_session"
-    session = getattr(_local, name, None)
-    if session is None:
-        session = requests.Session()
-        # Straight to the partner: a proxy from the environment would hide the address the egress
-        # guard checks (and looking it up costs more CPU than the rest of the request).
-        session.trust_env = False
-        session.headers.update({"User-Agent": USER_AGENT, "Content-Type": "application/json"})
+def _pool(allow_private: bool) -> urllib3.PoolManager:
+    pool = _pools.get(allow_private)
+    if pool is None:
+        pool = urllib3.PoolManager(
+            num_pools=200, maxsize=CONNECTIONS_KEPT_PER_HOST, block=False, headers=HEADERS
+        )
         if not allow_private:
-            session.mount("http://", PublicOnlyAdapter())
-            session.mount("https://", PublicOnlyAdapter())
-        setattr(_local, name, session)
-    return session
+            pool.pool_classes_by_scheme = PUBLIC_ONLY_POOLS
+        pool = _pools.setdefault(allow_private, pool)
+    return pool
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -55,9 +60,15 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
-def _read_excerpt(response: requests.Response) -> str:
-    raw = response.raw.read(EXCERPT_CHARS, decode_content=True) or b""
-    return raw.decode("utf-8", errors="replace")
+def _read_excerpt(response: urllib3.BaseHTTPResponse) -> str:
+    """The start of the body. The connection is kept for the next request only if the body was read
+    to its end: the rest of a long one is not read (a partner may answer with anything)."""
+    excerpt = response.read(EXCERPT_CHARS, decode_content=True) or b""
+    if len(excerpt) < EXCERPT_CHARS:
+        response.release_conn()
+    else:
+        response.close()
+    return excerpt.decode("utf-8", errors="replace")
 
 
 def post(
@@ -69,26 +80,34 @@ def post(
         return int((time.perf_counter() - started) * 1000)
 
     try:
-        response = _session(allow_private).post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+        response = _pool(allow_private).request(
+            "POST",
+            url,
+            body=body,
+            headers={**HEADERS, **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            retries=False,
+            redirect=False,
+            preload_content=False,
         )
-    except requests.Timeout:
+    except NewConnectionError as exc:  # urllib3 files it under timeouts; it is a refusal
+        return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
+    except RequestTimeout:
         return AttemptResult(url=url, duration_ms=elapsed_ms(), error=f"timed out after {timeout:g}s")
-    except requests.RequestException as exc:
+    except (HTTPError, OSError) as exc:
         return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
     try:
         excerpt = _read_excerpt(response)
-    except (requests.RequestException, OSError) as exc:
-        excerpt = f"[response body unreadable: {_describe(exc)}]"
-    finally:
+    except (HTTPError, OSError) as exc:
         response.close()
+        excerpt = f"[response body unreadable: {_describe(exc)}]"
     retry_after = None
-    if response.status_code in (429, 503):
+    if response.status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
     return AttemptResult(
         url=url,
         duration_ms=elapsed_ms(),
-        status_code=response.status_code,
+        status_code=response.status,
         response_excerpt=excerpt or None,
         retry_after_seconds=retry_after,
     )

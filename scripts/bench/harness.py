@@ -384,3 +384,52 @@ def _answers_post(url: str) -> bool:
         return True
     except requests.RequestException:
         return False
+
+
+# What each process on this machine is, for the CPU breakdowns: by its command line.
+_ROLES = (
+    ("scripts.bench.receiver", "receiver"),
+    ("scripts.bench.raw_sender", "raw client"),
+    ("dramatiq", "workers"),
+    ("gunicorn", "api"),
+    ("postgres", "postgresql"),
+    ("redis-server", "redis"),
+)
+
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds used so far by every live process on the machine, summed by role."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            role = next((name for marker, name in _ROLES if marker in command), None)
+            if role:
+                totals[role] = totals.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+@contextlib.contextmanager
+def cpu_per_item(count: Callable[[], int]) -> Iterator[dict[str, float]]:
+    """Milliseconds of CPU per item, by role, spent during the block; ``count()`` gives the items.
+
+    Processes that end inside the block are not counted: stop them after it."""
+    breakdown: dict[str, float] = {}
+    before = cpu_by_role()
+    yield breakdown
+    after = cpu_by_role()
+    items = max(count(), 1)
+    for role in after:
+        breakdown[role] = (after[role] - before.get(role, 0.0)) * 1000 / items
+
+
+def describe_cpu(breakdown: dict[str, float]) -> str:
+    parts = sorted(breakdown.items(), key=lambda item: -item[1])
+    total = sum(value for _, value in parts)
+    return f"{total:.2f} ms CPU per delivery: " + ", ".join(
+        f"{role} {ms:.2f}" for role, ms in parts if ms >= 0.01
+    )

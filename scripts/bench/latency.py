@@ -100,7 +100,7 @@ def main() -> None:
     rate = args.rate
     if rate is None:
         with harness.scratch("latency_throughput") as env:
-            rate = courier_rate(env, 5000, 2, 8, 1024)[0] / 2
+            rate = courier_rate(env, 5000, 2, 256, 1024, gevent=True)[0] / 2
     idle = measure(args.orders, None)
     loaded = measure(args.orders, rate)
     print(

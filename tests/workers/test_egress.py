@@ -45,3 +45,10 @@ def test_private_addresses_are_reachable_when_allowed(receiver):
     result = sender.post(receiver.url, b"{}", {}, timeout=1, allow_private=True)
 
     assert result.status_code == 200
+
+
+def test_a_refused_connection_is_recorded_as_refused_not_as_a_timeout():
+    result = sender.post("http://127.0.0.1:9/webhooks", b"{}", {}, timeout=1, allow_private=True)
+
+    assert result.status_code is None
+    assert "timed out" not in result.error and "refused" in result.error.lower()

@@ -1,5 +1,6 @@
 """A partner whose endpoint hangs does not delay the others."""
 
+import threading
 import time
 
 from models import keys
@@ -13,15 +14,24 @@ def test_a_healthy_partner_gets_a_share_of_the_threads_and_a_failing_one_a_singl
     slots = PartnerSlots(share=0.5, failing_slots=1)
     slots.threads = 8
 
-    taken = [slots.try_acquire("tpp_a") for _ in range(5)]
+    taken = [slots.try_acquire("tpp_a", wait=0) for _ in range(5)]
     slots.release("tpp_a", succeeded=False)
 
     assert taken == [True, True, True, True, False]
-    assert not slots.try_acquire("tpp_a")  # failing: 3 in flight, limit 1
+    assert not slots.try_acquire("tpp_a")  # failing: 3 in flight, limit 1, and no waiting for one
     assert slots.try_acquire("tpp_b")  # another partner is not affected
     for _ in range(3):
         slots.release("tpp_a", succeeded=True)
     assert slots.try_acquire("tpp_a")  # recovered: back to its share
+
+
+def test_a_healthy_partners_delivery_waits_a_moment_for_a_slot_instead_of_going_back():
+    slots = PartnerSlots(share=0.5, failing_slots=1)
+    slots.threads = 2
+    assert slots.try_acquire("tpp_a", wait=0)
+    threading.Timer(0.05, lambda: slots.release("tpp_a", succeeded=True)).start()
+
+    assert slots.try_acquire("tpp_a", wait=1.0)  # the slot freed while it waited
 
 
 def test_other_partners_deliveries_flow_while_one_endpoint_hangs(client, receiver):
