@@ -128,6 +128,8 @@ def queue_sizes() -> list[QueueSize]:
     ]
 
 
-partner_slots = PartnerSlots(settings.webhook_partner_share, settings.webhook_failing_partner_slots)
+partner_slots = PartnerSlots(
+    settings.webhook_partner_share, settings.webhook_failing_partner_slots, settings.webhook_timeout_seconds
+)
 broker = build_broker()
 dramatiq.set_broker(broker)

@@ -69,7 +69,8 @@ def attempt(claim: attempts.Claim) -> attempts.AttemptResult:
 
 def attempt_in_partners_slot(claim: attempts.Claim) -> attempts.AttemptResult | None:
     """Attempt the delivery if its partner has a free slot in this process; None if it has not."""
-    if not partner_slots.try_acquire(claim.partner_id):
+    token = partner_slots.acquire(claim.partner_id)
+    if token is None:
         return None
     succeeded = False
     try:
@@ -77,7 +78,7 @@ def attempt_in_partners_slot(claim: attempts.Claim) -> attempts.AttemptResult | 
         succeeded = result.succeeded
         return result
     finally:
-        partner_slots.release(claim.partner_id, succeeded=succeeded)
+        partner_slots.release(claim.partner_id, token, succeeded=succeeded)
 
 
 @dramatiq.actor(actor_name="deliver_webhook", queue_name="webhooks", max_retries=10, min_backoff=500)

@@ -1,13 +1,16 @@
-"""Isolation between partners: a bulkhead of worker threads per partner, in each worker process.
+"""Isolation between partners: a bulkhead of worker threads (or greenlets) per partner, per process.
 
 A healthy partner may hold up to ``WEBHOOK_PARTNER_SHARE`` of a process's threads at once; a partner
 whose last attempt here failed may hold ``WEBHOOK_FAILING_PARTNER_SLOTS``. So an endpoint that hangs
 until the timeout on every request ties up one thread per process, not all of them, and the other
-partners' deliveries keep flowing. A delivery that finds its healthy partner's slots taken waits a
-moment for one (a healthy partner's requests end quickly, and waiting is cheaper than a trip back
-through the outbox and the broker). If none comes free, or the partner is failing, it is not attempted:
-it goes back to the outbox for a while (about a timeout for a failing partner) without counting an
-attempt.
+partners' deliveries keep flowing.
+
+A delivery that finds its partner's slots all taken waits for one while the partner is answering: its
+oldest request in flight is no older than a few of its usual response times. A slow but healthy
+endpoint (300 ms, say) frees a slot every few milliseconds, and waiting is far cheaper than the trip
+back through the outbox and the broker. A partner that has gone quiet (its oldest request has been out
+too long) or is failing gets no waiting: the delivery goes back to the outbox at once, for a moment
+or, for a failing partner, about a timeout, without counting an attempt.
 
 The count is per process, kept in memory: it costs no round trip, and a process that dies takes its
 count with it (a shared counter would have to expire the slots of the dead).
@@ -23,18 +26,24 @@ from collections import Counter
 from dramatiq.middleware import Middleware
 
 DEFAULT_THREADS = 8
-# How long a healthy partner's delivery waits for one of its slots before going back to the outbox.
-SLOT_WAIT_SECONDS = 0.1
+# "A few of its usual response times": how long a partner's oldest request may have been out while the
+# partner still counts as answering, as a multiple of its recent response time, within these bounds.
+ANSWERING_FACTOR = 4
+ANSWERING_MIN_SECONDS = 0.25
+# A partner's recent response time: each answer moves the average this far towards itself.
+SMOOTHING = 0.2
 
 
 class PartnerSlots(Middleware):
-    def __init__(self, share: float, failing_slots: int) -> None:
+    def __init__(self, share: float, failing_slots: int, timeout: float = 15.0) -> None:
         self.share = share
         self.failing_slots = max(1, failing_slots)
+        self.timeout = timeout
         self.threads = DEFAULT_THREADS
-        self._lock = threading.Lock()
-        self._freed = threading.Condition(self._lock)
+        self._freed = threading.Condition(threading.Lock())
         self._in_use: Counter[str] = Counter()
+        self._started: dict[str, list[float]] = {}
+        self._response_time: dict[str, float] = {}
         self._failing: set[str] = set()
 
     def before_worker_boot(self, broker, worker):
@@ -45,25 +54,46 @@ class PartnerSlots(Middleware):
             return self.failing_slots
         return max(1, int(self.threads * self.share))
 
-    def try_acquire(self, partner_id: str, wait: float = SLOT_WAIT_SECONDS) -> bool:
-        """Take one of the partner's slots, waiting up to ``wait`` for one if the partner is healthy."""
-        deadline = time.monotonic() + wait
+    def patience(self, partner_id: str) -> float:
+        """How long the partner's oldest request may be out while the partner counts as answering."""
+        usual = self._response_time.get(partner_id, 0.0)
+        return min(max(ANSWERING_FACTOR * usual, ANSWERING_MIN_SECONDS), self.timeout / 2)
+
+    def _answering(self, partner_id: str, now: float) -> bool:
+        started = self._started[partner_id]
+        return partner_id not in self._failing and (
+            not started or now - started[0] < self.patience(partner_id)
+        )
+
+    def acquire(self, partner_id: str) -> float | None:
+        """One of the partner's slots, waiting for it while the partner is answering; the token to
+        release it with, or None when the delivery should go back to the outbox."""
+        deadline = time.monotonic() + self.patience(partner_id)
         with self._freed:
             while self._in_use[partner_id] >= self.limit(partner_id):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or partner_id in self._failing:
-                    return False
-                self._freed.wait(remaining)
+                now = time.monotonic()
+                if now >= deadline or not self._answering(partner_id, now):
+                    return None
+                self._freed.wait(min(deadline - now, 0.05))
             self._in_use[partner_id] += 1
-            return True
+            token = time.monotonic()
+            self._started.setdefault(partner_id, []).append(token)
+            return token
 
-    def release(self, partner_id: str, *, succeeded: bool) -> None:
+    def release(self, partner_id: str, token: float, *, succeeded: bool) -> None:
         with self._freed:
             self._in_use[partner_id] -= 1
             if self._in_use[partner_id] <= 0:
                 del self._in_use[partner_id]
+            started = self._started[partner_id]
+            started.remove(token)
+            if not started:
+                del self._started[partner_id]
             if succeeded:
                 self._failing.discard(partner_id)
+                took = time.monotonic() - token
+                previous = self._response_time.get(partner_id, took)
+                self._response_time[partner_id] = previous + SMOOTHING * (took - previous)
             else:
                 self._failing.add(partner_id)
             self._freed.notify_all()

@@ -30,21 +30,28 @@ wrk.headers["Authorization"] = "Bearer {key}"
 """
 
 
-def run_wrk(url: str, body: dict, key: str, seconds: int, connections: int) -> tuple[float, float, float]:
-    """Requests per second, p50 and p99 in ms, as wrk measured them."""
+def run_wrk(
+    url: str, body: dict, key: str, seconds: int, connections: int
+) -> tuple[float, float, float, dict[str, float]]:
+    """Requests per second, p50 and p99 in ms as wrk measured them, and CPU ms per request by role."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps(body)), key=key))
+    before = harness.cpu_by_role()
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    after = harness.cpu_by_role()
     Path(script.name).unlink()
     rate = float(_search(r"Requests/sec:\s+([\d.]+)", output)[0])
     if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         raise RuntimeError("some requests failed:\n" + output)
-    return rate, _percentile(output, "50%"), _percentile(output, "99%")
+    requests = rate * seconds
+    cpu = {role: (after[role] - before.get(role, 0.0)) * 1000 / requests for role in after}
+    cpu = {role: ms for role, ms in cpu.items() if role in ("api", "postgresql", "redis")}
+    return rate, _percentile(output, "50%"), _percentile(output, "99%"), cpu
 
 
 def _search(pattern: str, output: str) -> tuple[str, ...]:
@@ -89,8 +96,9 @@ def main() -> None:
         courier = run_wrk(harness.start_api(env) + "/orders", body, shop.marketplace_key, *load)
         limit = run_wrk(start_trivial(env) + "/orders", body, "x", *load)
     print(f"API: POST /orders under gunicorn.conf.py; wrk, {args.connections} connections, {args.seconds} s")
-    for name, (rate, p50, p99) in (("trivial Flask endpoint", limit), ("courier POST /orders", courier)):
-        print(f"  {name:24} {rate:7.0f} req/s   p50 {p50:.1f} ms   p99 {p99:.1f} ms")
+    for name, (rate, p50, p99, cpu) in (("trivial Flask endpoint", limit), ("courier POST /orders", courier)):
+        print(f"  {name:24} {rate:7.0f} req/s   p50 {p50:.1f} ms   p99 {p99:.1f} ms   ", end="")
+        print(harness.describe_cpu(cpu).replace("per delivery", "per request"))
     print(f"  {'ratio':24} {courier[0] / limit[0]:7.2f}   (target >= 0.50)")
 
 

@@ -127,6 +127,13 @@ class Scratch:
         wait_until(lambda: _answers(url), 10, what="the receiver")
         return url + "/webhooks"
 
+    def start_procfile_worker(self, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """The Procfile's ``worker:`` line, through a shell as a dyno runs it (its defaults expand there)."""
+        for line in (PROJECT_ROOT / "Procfile").read_text().splitlines():
+            if line.startswith("worker:"):
+                return self.start("bash", "-c", "exec " + line.split(":", 1)[1].strip(), env=env)
+        raise RuntimeError("the Procfile has no worker line")
+
     def start_workers(
         self, processes: int = 2, threads: int = 8, env: dict[str, str] | None = None, gevent: bool = False
     ) -> subprocess.Popen:
@@ -391,7 +398,7 @@ _ROLES = (
     ("scripts.bench.receiver", "receiver"),
     ("scripts.bench.raw_sender", "raw client"),
     ("dramatiq", "workers"),
-    ("gunicorn", "api"),
+    ("gunicorn", "api"),  # the trivial app of benchmark 3 runs under gunicorn too
     ("postgres", "postgresql"),
     ("redis-server", "redis"),
 )

@@ -80,7 +80,7 @@ def measure(orders: int, rate: float | None) -> list[float]:
         webhook_url = env.start_receiver()
         shop = harness.make_shop(webhook_url)
         api_url = harness.start_api(env)
-        env.start_workers(2, 8)
+        env.start_procfile_worker()
         time.sleep(2)  # let the workers boot
         place_orders(api_url, [shop] * orders, rate)
         harness.wait_until(lambda: harness.count_in_state("succeeded") == orders, 120, what="the webhooks")

@@ -55,8 +55,7 @@ def measure(delay: float, seconds: float, expected_rate: float) -> Run:
         partner_id, _, _ = harness.make_partner(url)
         ids = harness.seed_deliveries(partner_id, total)
         harness.enqueue(env, ids)
-        # The Procfile's line, through a shell as a dyno runs it (its ${VAR:-default}s expand there).
-        workers = env.start("bash", "-c", "exec " + procfile_worker_command())
+        workers = env.start_procfile_worker()
         peak = {"connections": 0}
 
         def watch() -> None:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import requests
 
 from scripts.bench import harness
-from scripts.bench.slow_endpoints import procfile_worker_command
 
 # Shorter than production so that a drill ends in minutes: the first retries come sooner, a hanging
 # endpoint is given up on sooner, and the sweeper looks for lost messages sooner.
@@ -93,8 +92,7 @@ class Drill:
     workers: subprocess.Popen | None = None
 
     def start_workers(self) -> subprocess.Popen:
-        # The Procfile's line through a shell, as a dyno runs it.
-        self.workers = self.env.start("bash", "-c", "exec " + procfile_worker_command())
+        self.workers = self.env.start_procfile_worker()
         return self.workers
 
     def stop_workers(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:

@@ -189,3 +189,10 @@ def test_upgrading_a_populated_first_schema_to_the_latest_keeps_every_row(scratc
         )
         assert one(deliveries.Attempt, deliveries.Attempt.delivery == delivery.id).status_code == 200
     database.close()
+
+
+@pytest.mark.skipif(not SERVICE_TIER, reason="autovacuum is PostgreSQL's; SQLite has none to tune")
+def test_the_delivery_table_is_vacuumed_often_on_postgresql(settings):
+    options = db.execute_sql("SELECT reloptions FROM pg_class WHERE relname = 'delivery'").fetchone()[0]
+
+    assert "autovacuum_vacuum_scale_factor=0.01" in options

@@ -11,27 +11,37 @@ from workers.isolation import PartnerSlots
 
 
 def test_a_healthy_partner_gets_a_share_of_the_threads_and_a_failing_one_a_single_slot():
-    slots = PartnerSlots(share=0.5, failing_slots=1)
+    slots = PartnerSlots(share=0.5, failing_slots=1, timeout=1)
     slots.threads = 8
+    tokens = [slots.acquire("tpp_a") for _ in range(4)]
+    slots.release("tpp_a", tokens.pop(), succeeded=False)
 
-    taken = [slots.try_acquire("tpp_a", wait=0) for _ in range(5)]
-    slots.release("tpp_a", succeeded=False)
-
-    assert taken == [True, True, True, True, False]
-    assert not slots.try_acquire("tpp_a")  # failing: 3 in flight, limit 1, and no waiting for one
-    assert slots.try_acquire("tpp_b")  # another partner is not affected
-    for _ in range(3):
-        slots.release("tpp_a", succeeded=True)
-    assert slots.try_acquire("tpp_a")  # recovered: back to its share
+    assert all(tokens)
+    assert slots.acquire("tpp_a") is None  # failing: 3 in flight, limit 1, and no waiting for one
+    assert slots.acquire("tpp_b") is not None  # another partner is not affected
+    for token in tokens:
+        slots.release("tpp_a", token, succeeded=True)
+    assert slots.acquire("tpp_a") is not None  # recovered: back to its share
 
 
-def test_a_healthy_partners_delivery_waits_a_moment_for_a_slot_instead_of_going_back():
-    slots = PartnerSlots(share=0.5, failing_slots=1)
+def test_a_partner_that_is_answering_gets_its_next_slot_by_waiting_not_by_going_back():
+    slots = PartnerSlots(share=0.5, failing_slots=1, timeout=10)
     slots.threads = 2
-    assert slots.try_acquire("tpp_a", wait=0)
-    threading.Timer(0.05, lambda: slots.release("tpp_a", succeeded=True)).start()
+    first = slots.acquire("tpp_a")
+    threading.Timer(0.1, lambda: slots.release("tpp_a", first, succeeded=True)).start()
 
-    assert slots.try_acquire("tpp_a", wait=1.0)  # the slot freed while it waited
+    assert slots.acquire("tpp_a") is not None  # the slot freed while it waited
+
+
+def test_a_partner_whose_requests_have_gone_quiet_gets_no_waiting():
+    slots = PartnerSlots(share=0.5, failing_slots=1, timeout=10)
+    slots.threads = 2
+    assert slots.acquire("tpp_a") is not None
+    time.sleep(0.3)  # its request has been out longer than it may while answering (0.25 s at least)
+
+    started = time.monotonic()
+    assert slots.acquire("tpp_a") is None
+    assert time.monotonic() - started < 0.1
 
 
 def test_other_partners_deliveries_flow_while_one_endpoint_hangs(client, receiver):
