@@ -193,6 +193,8 @@ def scratch(name: str, **extra_env: str) -> Iterator[Scratch]:
 
         if db.obj is not None and hasattr(db.obj, "close_all"):
             db.obj.close_all()
+        connection.close()
+        connection = _server_connection()  # a fresh one: a drill may have restarted the server
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         connection.close()

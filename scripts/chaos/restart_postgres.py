@@ -15,6 +15,7 @@ import os
 import subprocess
 import time
 
+from models.db import db
 from scripts.chaos.drill import drill, parser, when
 
 
@@ -48,6 +49,7 @@ def main() -> None:
         pg_ctl("stop")
         time.sleep(args.down)
         pg_ctl("start")
+        db.obj.close_all()  # this script's own connections died with the server; Courier's recover alone
         placing.join()
         run.wait_for_every_webhook(args.orders)
         unavailable = run.marketplace.refusals.get("HTTP 503 service_unavailable", 0)
