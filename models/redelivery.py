@@ -19,7 +19,6 @@ from models.deliveries import (
     DELIVERING,
     HELD,
     MANUAL,
-    OPEN_STATES,
     PENDING,
     RETRYING,
     STATES,
@@ -35,33 +34,39 @@ REQUEUEABLE = (SUCCEEDED, RETRYING, DEAD, HELD)
 FAILED_STATES = (RETRYING, DEAD)
 
 
-def overdue_query(
+def overdue_queries(
     now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000
-) -> ModelSelect[Delivery]:
-    """Deliveries whose wake-up must have been lost: due for ``grace_seconds``, or claimed by a worker
-    whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is left alone.
+) -> tuple[ModelSelect[Delivery], ModelSelect[Delivery]]:
+    """Deliveries whose wake-up must have been lost: those due for ``grace_seconds``, and those claimed
+    by a worker whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is
+    left alone.
 
-    Only open rows are read (the partial index ``delivery_open_next_attempt``): the sweeper's cost does
-    not grow with the deliveries already made.
+    Two queries rather than one with an OR: each is a plain index scan, never a bitmap scan. Every
+    delivery made leaves dead entries behind in the indexes on ``state``; a plain index scan marks
+    each dead entry it meets so that no later scan visits it again, whereas a bitmap scan visits them
+    all every time until the table is vacuumed (seen: 70 ms a sweep after 100,000 deliveries on a
+    server with autovacuum off, against 0.2 ms from the second plain scan on).
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=grace_seconds)
-    return (
+    due = (
         Delivery.select(Delivery.id)
-        .where(
-            Delivery.state.in_(OPEN_STATES)
-            & (
-                ((Delivery.state != DELIVERING) & (Delivery.next_attempt_at <= cutoff))
-                | ((Delivery.state == DELIVERING) & (Delivery.lease_expires_at < now))
-            )
-        )
-        .order_by(Delivery.next_attempt_at)
+        .where(Delivery.state.in_((PENDING, RETRYING)) & (Delivery.next_attempt_at <= cutoff))
+        .order_by(Delivery.next_attempt_at)  # the partial index delivery_open_next_attempt
         .limit(limit)
     )
+    lapsed = (
+        Delivery.select(Delivery.id)
+        .where((Delivery.state == DELIVERING) & (Delivery.lease_expires_at < now))
+        .order_by(Delivery.lease_expires_at)
+        .limit(limit)
+    )
+    return due, lapsed
 
 
 def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> list[int]:
-    return [row.id for row in overdue_query(now, grace_seconds, limit)]
+    due, lapsed = overdue_queries(now, grace_seconds, limit)
+    return ([row.id for row in due] + [row.id for row in lapsed])[:limit]
 
 
 @dataclass(frozen=True)

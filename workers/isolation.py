@@ -40,7 +40,11 @@ class PartnerSlots(Middleware):
         self.failing_slots = max(1, failing_slots)
         self.timeout = timeout
         self.threads = DEFAULT_THREADS
-        self._freed = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        # One condition per partner, all on the one lock: a freed slot wakes a waiter for that partner
+        # only, and one of them (waking every waiter of every partner, or polling, costs CPU in
+        # proportion to the hundreds of greenlets waiting on slow endpoints).
+        self._freed: dict[str, threading.Condition] = {}
         self._in_use: Counter[str] = Counter()
         self._started: dict[str, list[float]] = {}
         self._response_time: dict[str, float] = {}
@@ -69,19 +73,28 @@ class PartnerSlots(Middleware):
         """One of the partner's slots, waiting for it while the partner is answering; the token to
         release it with, or None when the delivery should go back to the outbox."""
         deadline = time.monotonic() + self.patience(partner_id)
-        with self._freed:
+        with self._lock:
             while self._in_use[partner_id] >= self.limit(partner_id):
                 now = time.monotonic()
                 if now >= deadline or not self._answering(partner_id, now):
                     return None
-                self._freed.wait(min(deadline - now, 0.05))
+                # A partner that stops answering is noticed by newcomers at once and by those
+                # already waiting at their deadline, within the same patience.
+                self._condition(partner_id).wait(deadline - now)
             self._in_use[partner_id] += 1
             token = time.monotonic()
             self._started.setdefault(partner_id, []).append(token)
             return token
 
+    def _condition(self, partner_id: str) -> threading.Condition:
+        condition = self._freed.get(partner_id)
+        if condition is None:
+            condition = self._freed[partner_id] = threading.Condition(self._lock)
+        return condition
+
     def release(self, partner_id: str, token: float, *, succeeded: bool) -> None:
-        with self._freed:
+        with self._lock:
+            recovered = succeeded and partner_id in self._failing
             self._in_use[partner_id] -= 1
             if self._in_use[partner_id] <= 0:
                 del self._in_use[partner_id]
@@ -96,7 +109,12 @@ class PartnerSlots(Middleware):
                 self._response_time[partner_id] = previous + SMOOTHING * (took - previous)
             else:
                 self._failing.add(partner_id)
-            self._freed.notify_all()
+            condition = self._freed.get(partner_id)
+            if condition is not None:
+                if recovered:  # its whole share is back, not one slot
+                    condition.notify_all()
+                else:
+                    condition.notify()
 
     def wait_before_retrying(self, partner_id: str, timeout: float) -> float:
         """How long a delivery that found no free slot waits: about one request's timeout for a failing

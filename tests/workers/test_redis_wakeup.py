@@ -1,0 +1,42 @@
+"""Idle consumers are woken by a token for each message they can take now, and only for those."""
+
+import os
+import uuid
+
+import pytest
+import redis
+
+from tests.conftest import SERVICE_TIER
+from workers.delivery import deliver_webhook
+from workers.redis_wakeup import WakingRedisBroker
+
+pytestmark = pytest.mark.skipif(not SERVICE_TIER, reason="the waking broker is the Redis broker")
+
+
+@pytest.fixture
+def waking_broker():
+    namespace = f"courier-test-wakeup-{uuid.uuid4().hex[:8]}"
+    broker = WakingRedisBroker(url=os.environ["REDIS_URL"], namespace=namespace)
+    broker.declare_queue("webhooks")
+    yield broker
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    for key in client.scan_iter(match=f"{namespace}*"):
+        client.delete(key)
+
+
+def tokens(broker: WakingRedisBroker, queue_name: str) -> int:
+    return broker.client.llen(broker.wake_key(queue_name))
+
+
+def test_a_message_due_now_wakes_the_queues_consumers(waking_broker):
+    waking_broker.enqueue(deliver_webhook.message(1))
+
+    assert tokens(waking_broker, "webhooks") == 1
+
+
+def test_a_message_due_later_wakes_nobody_since_the_delay_queue_is_looked_at_long_before(waking_broker):
+    waking_broker.enqueue(deliver_webhook.message(1), delay=60_000)
+
+    assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks.DQ") == 1  # enqueued
+    assert tokens(waking_broker, "webhooks.DQ") == 0
+    assert tokens(waking_broker, "webhooks") == 0
