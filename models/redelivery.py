@@ -52,13 +52,13 @@ def overdue_queries(
     due = (
         Delivery.select(Delivery.id)
         .where(Delivery.state.in_((PENDING, RETRYING)) & (Delivery.next_attempt_at <= cutoff))
-        .order_by(Delivery.next_attempt_at)  # the partial index delivery_open_next_attempt
+        .order_by(Delivery.next_attempt_at)  # the partial index delivery_due
         .limit(limit)
     )
     lapsed = (
         Delivery.select(Delivery.id)
         .where((Delivery.state == DELIVERING) & (Delivery.lease_expires_at < now))
-        .order_by(Delivery.lease_expires_at)
+        .order_by(Delivery.lease_expires_at)  # the partial index delivery_lapsing
         .limit(limit)
     )
     return due, lapsed
