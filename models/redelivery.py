@@ -41,11 +41,12 @@ def overdue_queries(
     by a worker whose lease lapsed (it died mid-attempt). A delivery in flight under a live lease is
     left alone.
 
-    Two queries rather than one with an OR: each is a plain index scan, never a bitmap scan. Every
-    delivery made leaves dead entries behind in the indexes on ``state``; a plain index scan marks
-    each dead entry it meets so that no later scan visits it again, whereas a bitmap scan visits them
-    all every time until the table is vacuumed (seen: 70 ms a sweep after 100,000 deliveries on a
-    server with autovacuum off, against 0.2 ms from the second plain scan on).
+    Two queries rather than one with an OR, each on a partial index of its own (migration 0006), so
+    that each is a plain index scan, never a bitmap scan. Every delivery made leaves dead entries
+    behind in those indexes; a plain index scan marks each dead entry it meets so that no later scan
+    visits it again, whereas a bitmap scan visits them all every time until the table is vacuumed
+    (seen after 100,000 deliveries with autovacuum off: 70-85 ms every sweep with one OR query, and
+    with these, 95 ms for the first sweep and under a millisecond for every one after it).
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=grace_seconds)
@@ -66,7 +67,9 @@ def overdue_queries(
 
 def overdue(now: datetime | None = None, grace_seconds: float = 0, limit: int = 1000) -> list[int]:
     due, lapsed = overdue_queries(now, grace_seconds, limit)
-    return ([row.id for row in due] + [row.id for row in lapsed])[:limit]
+    # The lapsed first: they are few (what a dead worker held), and a backlog of due rows longer than
+    # the batch must not keep them waiting sweep after sweep.
+    return ([row.id for row in lapsed] + [row.id for row in due])[:limit]
 
 
 @dataclass(frozen=True)

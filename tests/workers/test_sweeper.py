@@ -63,6 +63,18 @@ def test_a_delivery_due_within_the_grace_period_is_left_to_its_own_message():
     assert long_due.id in swept and just_due.id not in swept
 
 
+def test_a_dead_workers_deliveries_are_swept_even_behind_a_backlog_longer_than_a_batch():
+    acme = factories.partner()
+    backlog = [deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(3)]
+    abandoned = deliveries.create_delivery(acme.id, "order.created", {"id": "po_abandoned"})
+    attempts.claim(abandoned.id, lease_seconds=-1)
+
+    swept = redelivery.overdue(grace_seconds=0, limit=2)
+
+    assert len(swept) == 2
+    assert abandoned.id in swept and set(swept) - {abandoned.id} <= {row.id for row in backlog}
+
+
 @pytest.mark.skipif(not SERVICE_TIER, reason="the plan that matters is PostgreSQL's")
 def test_each_sweeper_query_is_answered_by_a_plain_scan_of_its_own_partial_index():
     # Plain index scans, never bitmap scans: only a plain scan marks the dead entries a drain leaves
