@@ -24,8 +24,13 @@ from models.deliveries import EXCERPT_CHARS
 from workers.egress import PUBLIC_ONLY_POOLS
 
 HEADERS = {"User-Agent": "Courier-Webhooks/1.0", "Content-Type": "application/json"}
-# Keep-alive connections kept per partner host; more are opened when more requests are in flight.
-CONNECTIONS_KEPT_PER_HOST = 32
+# Keep-alive connections kept per partner host: as many as a worker process may have in flight to one
+# partner (half of its 256 greenlets by default, all of them with WEBHOOK_PARTNER_SHARE=1). A request
+# beyond the pool's size opens a connection of its own (DNS through gevent's thread pool, TCP, TLS) and
+# throws it away after one use, with a warning in the log: against 300 ms endpoints, with 32 kept, that
+# was the cost that grew with the endpoint's latency (py-spy). Only connections once in use are kept,
+# so a partner that never has more than a few requests in flight keeps a few.
+CONNECTIONS_KEPT_PER_HOST = 256
 
 # One pool manager per egress policy, shared by every thread (urllib3's pools are thread-safe).
 # No proxies from the environment: a proxy would hide the address the egress guard checks.

@@ -40,3 +40,18 @@ def test_a_message_due_later_wakes_nobody_since_the_delay_queue_is_looked_at_lon
     assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks.DQ") == 1  # enqueued
     assert tokens(waking_broker, "webhooks.DQ") == 0
     assert tokens(waking_broker, "webhooks") == 0
+
+
+def test_a_full_consumer_fetches_again_in_batches_not_one_message_per_acknowledgement(waking_broker):
+    for n in range(20):
+        waking_broker.enqueue(deliver_webhook.message(n))
+    consumer = waking_broker.consume("webhooks", prefetch=8, timeout=1000)
+    taken = [next(consumer) for _ in range(8)]  # one fetch of 8: every slot taken
+
+    consumer.ack(taken.pop())
+    assert next(consumer) is None  # one slot free: not worth a round trip
+
+    consumer.ack(taken.pop())
+    refilled = next(consumer)  # a quarter of the prefetch free: fetched together
+    assert refilled is not None
+    assert len(consumer.message_cache) == 1
