@@ -1,7 +1,7 @@
 """Benchmark 5: a backlog of 100,000 pending deliveries drains at a steady rate, in flat memory, and
 the sweeper's cost does not grow with the deliveries already made.
 
-    python -m scripts.bench.scale [--deliveries 100000]
+    python -m scripts.bench.scale [--deliveries 100000] [--payload 1024]
 
 Steady rate: the first and the last 10 % of arrivals at the receiver, each as deliveries per second
 (target: within 20 % of each other). Memory: the workers' resident set after the first 10 % and at the
@@ -83,6 +83,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--deliveries", type=int, default=100_000)
+    parser.add_argument("--payload", type=int, default=1024, help="body size in bytes")
     args = parser.parse_args()
     total = args.deliveries
     with harness.scratch("scale") as env:
@@ -90,7 +91,7 @@ def main() -> None:
         partner_id, _, _ = harness.make_partner(url)
         park_open_deliveries(partner_id)
         _, sweeper_before, _ = sweeper_query()
-        ids = harness.seed_deliveries(partner_id, total)
+        ids = harness.seed_deliveries(partner_id, total, args.payload)
         enqueue_in_parallel(env, ids)
         workers = env.start_procfile_worker()
         memory: dict[str, int] = {}
@@ -114,7 +115,7 @@ def main() -> None:
         autovacuum = autovacuum_setting()
     growth = (memory["end"] - memory["early"]) / memory["early"]
     print(
-        f"scale: {total} pending deliveries drained by the Procfile's worker\n"
+        f"scale: {total} pending deliveries of {args.payload} B drained by the Procfile's worker\n"
         f"  first 10 %  {first:7.0f} deliveries/s\n"
         f"  last 10 %   {last:7.0f} deliveries/s   ({(last - first) / first:+.0%}; target within 20 %)\n"
         f"  worker RSS  {memory['early'] / 1024:.0f} MiB after 10 %, "
