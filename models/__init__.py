@@ -2,7 +2,7 @@
 
 from models.buyers import Buyer
 from models.catalogue import Price, Product
-from models.deliveries import Attempt, Delivery, DeliveryPayload
+from models.deliveries import Attempt, Delivery
 from models.idempotency import IdempotencyKey
 from models.keys import ApiKey
 from models.orders import Order
@@ -21,7 +21,6 @@ MODELS = [
     EndUser,
     Order,
     Delivery,
-    DeliveryPayload,
     Attempt,
     Buyer,
     Seller,

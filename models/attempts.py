@@ -83,9 +83,7 @@ UPDATE "delivery" SET "state" = 'delivering', "lease_expires_at" = ?
 WHERE "id" = ? AND (
     ("state" IN ('pending', 'retrying') AND "next_attempt_at" <= ?)
     OR ("state" = 'delivering' AND "lease_expires_at" < ?))
-RETURNING "webhook_id", "partner_id", "order_id", "created_at",
-    (SELECT "body" FROM "delivery_payload" WHERE "delivery_payload"."delivery_id" = "delivery"."id"),
-    "next_trigger", "attempt_count",
+RETURNING "webhook_id", "partner_id", "order_id", "created_at", "payload", "next_trigger", "attempt_count",
     {_PARTNER_COLUMN.format(column="webhook_url")},
     {_PARTNER_COLUMN.format(column="disabled_at")},
     {_PARTNER_COLUMN.format(column="consecutive_failures")},

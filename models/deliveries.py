@@ -57,6 +57,7 @@ class Delivery(BaseModel):
     order = ForeignKeyField(Order, null=True, backref="deliveries", on_delete="CASCADE")
     order_id: str | None
     event_type = CharField(max_length=60)
+    payload = TextField()  # the exact body, serialised once
     state = CharField(max_length=12, default=PENDING)
     attempt_count = IntegerField(default=0)
     next_attempt_at = DateTimeField(null=True, default=utcnow)
@@ -68,11 +69,6 @@ class Delivery(BaseModel):
     delivered_at = DateTimeField(null=True)
 
     @property
-    def payload(self) -> str:
-        """The exact body sent, as serialised once (one query: it lives in ``DeliveryPayload``)."""
-        return DeliveryPayload.get_by_id(self.id).body
-
-    @property
     def payload_json(self) -> Any:
         return json.loads(self.payload)
 
@@ -82,22 +78,6 @@ class Delivery(BaseModel):
             (("state", "created_at"), False),
             (("created_at",), False),
         )
-
-
-class DeliveryPayload(BaseModel):
-    """A delivery's body, serialised once and written once, apart from the delivery row.
-
-    Every attempt updates its delivery row at least twice (the claim, the outcome), and PostgreSQL
-    writes a whole new row version each time: with a kilobyte payload inside, a draining backlog's table
-    outgrew the cache and the drain slowed by a fifth from its first tenth to its last (2 % with
-    100-byte payloads; docs/PERFORMANCE.md, benchmark 5). Here the payload is never rewritten.
-    """
-
-    delivery = ForeignKeyField(Delivery, primary_key=True, on_delete="CASCADE")
-    body = TextField()
-
-    class Meta:
-        table_name = "delivery_payload"
 
 
 # The sweeper's two lookups read only open rows, each through an index of its own (migration 0006):
@@ -139,19 +119,9 @@ def serialise(payload: dict[str, Any]) -> str:
 def create_delivery(
     partner_id: str, event_type: str, payload: dict[str, Any], order_id: str | None = None
 ) -> Delivery:
-    delivery = Delivery.create(partner=partner_id, order=order_id, event_type=event_type)
-    DeliveryPayload.insert(delivery=delivery.id, body=serialise(payload)).execute()
-    return delivery
-
-
-def insert_many(rows: list[dict[str, Any]], bodies: list[str]) -> list[int]:
-    """Deliveries written in bulk (demo data, benchmarks), each with its serialised body, in the
-    caller's transaction; their ids, in the order given."""
-    ids = [row[0] for row in Delivery.insert_many(rows).returning(Delivery.id).tuples().execute()]
-    DeliveryPayload.insert_many(
-        [{"delivery": delivery_id, "body": body} for delivery_id, body in zip(ids, bodies, strict=True)]
-    ).execute()
-    return ids
+    return Delivery.create(
+        partner=partner_id, order=order_id, event_type=event_type, payload=serialise(payload)
+    )
 
 
 def count_undelivered() -> dict[str, int]:

@@ -17,7 +17,7 @@ from typing import Any
 from models import catalogue, deliveries, keys, orders, partners, reconciliation, transactions, users
 from models.base import new_id, utcnow
 from models.db import db
-from models.deliveries import Attempt
+from models.deliveries import Attempt, Delivery
 
 PARTNERS = (
     ("Acme Broadband", "healthy"),
@@ -240,6 +240,7 @@ def _deliveries(order_rows, plans) -> list[int]:
                 "partner": order["partner"],
                 "order": order["id"],
                 "event_type": orders.EVENT_CREATED,
+                "payload": deliveries.serialise({"id": order["id"], "event": orders.EVENT_CREATED}),
                 "state": state,
                 "attempt_count": plan.tries,
                 "created_at": order["created_at"],
@@ -247,10 +248,9 @@ def _deliveries(order_rows, plans) -> list[int]:
                 "delivered_at": order["created_at"] if state == deliveries.SUCCEEDED else None,
             }
         )
-    bodies = [deliveries.serialise({"id": row["order"], "event": orders.EVENT_CREATED}) for row in rows]
     ids: list[int] = []
-    for start in range(0, len(rows), BATCH):
-        ids.extend(deliveries.insert_many(rows[start : start + BATCH], bodies[start : start + BATCH]))
+    for batch in _batches(rows):
+        ids.extend(row[0] for row in Delivery.insert_many(batch).returning(Delivery.id).tuples().execute())
     return ids
 
 

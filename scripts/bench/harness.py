@@ -225,27 +225,26 @@ def sample_payload(size: int = 1024) -> dict:
 
 def seed_deliveries(partner_id: str, count: int, payload_size: int = 1024, chunk: int = 2000) -> list[int]:
     """``count`` pending deliveries for ``partner_id``, written in bulk; returns their ids in order."""
-    from models import deliveries
     from models.base import new_id, utcnow
     from models.db import db
+    from models.deliveries import Delivery, serialise
 
     ids: list[int] = []
     for start in range(0, count, chunk):
         now = utcnow()
-        size = min(chunk, count - start)
         rows: list[dict[str, object]] = [
             {
                 "webhook_id": new_id("msg"),
                 "partner": partner_id,
                 "event_type": "order.created",
+                "payload": serialise(sample_payload(payload_size)),
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for _ in range(size)
+            for _ in range(min(chunk, count - start))
         ]
-        bodies = [deliveries.serialise(sample_payload(payload_size)) for _ in range(size)]
         with db.atomic():
-            ids.extend(deliveries.insert_many(rows, bodies))
+            ids.extend(row[0] for row in Delivery.insert_many(rows).returning(Delivery.id).tuples().execute())
     return ids
 
 
