@@ -28,7 +28,8 @@ AT_CAPACITY_WAIT_SECONDS = 0.002
 # A full consumer fetches again only once this share of its prefetch is free, in one round trip.
 # Dramatiq's consumer fetches whenever one message is acknowledged: with every thread taken (slow
 # endpoints, a backlog) that is one Redis round trip per message fetched, seen in py-spy profiles as
-# the cost that grew with the endpoints' latency. What is still fetched keeps every thread busy: a
+# one of the two costs that grew with the endpoints' latency (the other: connections thrown away, see
+# workers/sender.py). What is still fetched keeps every thread busy: a
 # prefetch is twice the threads.
 REFILL_SHARE = 0.25
 

@@ -28,7 +28,8 @@ HEADERS = {"User-Agent": "Courier-Webhooks/1.0", "Content-Type": "application/js
 # partner (half of its 256 greenlets by default, all of them with WEBHOOK_PARTNER_SHARE=1). A request
 # beyond the pool's size opens a connection of its own (DNS through gevent's thread pool, TCP, TLS) and
 # throws it away after one use, with a warning in the log: against 300 ms endpoints, with 32 kept, that
-# was the cost that grew with the endpoint's latency (py-spy). Only connections once in use are kept,
+# was one of the two costs that grew with the endpoint's latency (py-spy; the other is in
+# workers/redis_wakeup.py). Only connections once in use are kept,
 # so a partner that never has more than a few requests in flight keeps a few.
 CONNECTIONS_KEPT_PER_HOST = 256
 
