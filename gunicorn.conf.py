@@ -1,7 +1,8 @@
 """Gunicorn settings for a dyno, all from the environment (``web:`` in the Procfile).
 
-WEB_CONCURRENCY processes of WEB_THREADS threads each, on BIND_HOST:PORT. A dyno is given 30 s to stop
-after SIGTERM: gunicorn stops accepting, and finishes the requests in hand within the graceful timeout.
+WEB_CONCURRENCY processes on BIND_HOST:PORT, each answering one request at a time (gunicorn's sync
+worker, as Heroku's own guide runs it). A dyno is given 30 s to stop after SIGTERM: gunicorn stops
+accepting, and finishes the requests in hand within the graceful timeout.
 """
 
 import os
@@ -12,7 +13,12 @@ from telemetry.metrics import mark_process_dead
 
 bind = f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))
-threads = int(os.environ.get("WEB_THREADS", 4))
+# Threads are opt-in (WEB_THREADS > 1 runs the gthread worker), and measured worse for this API: a
+# gthread process accepts every keep-alive connection it can, so one process served all of a load
+# test's connections while the other idled, and its threads queued for the GIL between the order's
+# database and Redis round trips. Under benchmark 3's load the sync worker took 293 orders/s at 5.9 ms
+# of CPU an order, the gthread one (2 x 4) 125-148/s at 8.9-10.4 ms (docs/PERFORMANCE.md).
+threads = int(os.environ.get("WEB_THREADS", 1))
 worker_class = "gthread" if threads > 1 else "sync"
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", 25))
 timeout = int(os.environ.get("WEB_TIMEOUT", 30))
