@@ -18,7 +18,7 @@ from api.pagination import page
 from api.responses import ErrorOut, OrderList, OrderOut
 from api.schemas import OrderAnswer, OrderCreate, OrderInput, OrderQuery
 from api.validation import parse_body, parse_query
-from models import catalogue, deliveries, orders, settlement, transactions
+from models import deliveries, orders, placement, settlement
 from models.db import db
 from models.errors import InvalidInput
 from models.keys import MARKETPLACE, OPERATOR, PARTNER
@@ -72,14 +72,12 @@ def _log_change(order: orders.Order, previous_status: str | None) -> None:
 def place_order():
     """The partner hears of it by webhook; the order shows as processing for its window."""
     body = parse_body(OrderCreate)
-    with db.atomic():
-        price = catalogue.orderable_price(body.prod_id, body.pricing_id)
-        order = orders.place_order(price, body.tpp_user_id, body.input, _window_seconds())
-        transactions.open_for_order(order, price)
-        webhook = _notify_partner(order, orders.EVENT_CREATED)
-    _after_commit(order, webhook)
-    _log_change(order, None)
-    return orders.order_document(order), 201
+    placed = placement.place_order(
+        body.prod_id, body.pricing_id, body.tpp_user_id, body.input, _window_seconds()
+    )
+    _after_commit(placed.order, placed.webhook)
+    _log_change(placed.order, None)
+    return orders.order_document(placed.order), 201
 
 
 @bp.get("/orders")

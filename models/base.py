@@ -1,8 +1,10 @@
-"""What every model shares: the database binding, UTC time, prefixed random ids, a JSON column, and
-unique-index violations turned into errors a client can act on."""
+"""What every model shares: the database binding, UTC time, prefixed random ids, a JSON column,
+unique-index violations turned into errors a client can act on, and rows inserted together."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import secrets
 import string
@@ -11,18 +13,27 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from peewee import IntegrityError, Model, TextField
+from peewee import AutoField, IntegrityError, Model, TextField
 
-from models.db import db
+from models.db import db, execute_prepared, is_postgres
 from models.errors import Conflict
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 _ID_LENGTH = 21  # ~125 bits, the length of the seed's example "prod_EfeUDJnTVdDigaqQ9rMaC"
+_ID_CHOICES = len(_ID_ALPHABET) ** _ID_LENGTH
 
 
 def new_id(prefix: str) -> str:
-    """A random, URL-safe id in the seed's style: ``prod_…``, ``price_…``, ``po_…``, ``tus_…``."""
-    return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+    """A random, URL-safe id in the seed's style: ``prod_…``, ``price_…``, ``po_…``, ``tus_…``.
+
+    One uniform draw below 62**21 written in base 62: the same ids as 21 draws of a character, for one
+    call to the system's random source instead of 21 (placing an order makes four ids)."""
+    number = secrets.randbelow(_ID_CHOICES)
+    characters = []
+    for _ in range(_ID_LENGTH):
+        number, digit = divmod(number, len(_ID_ALPHABET))
+        characters.append(_ID_ALPHABET[digit])
+    return prefix + "_" + "".join(characters)
 
 
 def utcnow() -> datetime:
@@ -85,3 +96,61 @@ def unique(field: str, message: str) -> Iterator[None]:
             yield
     except IntegrityError:
         raise Conflict(message, fields={field: "is already taken"}, code="already_exists") from None
+
+
+def insert_together(*rows: Model) -> None:
+    """Insert the unsaved ``rows``, in order, all or none; each auto-numbered id is set on its row.
+
+    On PostgreSQL in one statement, a WITH clause of INSERTs planned once per connection: one round trip
+    where inserting them one by one in a transaction takes five (BEGIN, three INSERTs, COMMIT), each
+    built anew by the query builder. A later row may refer to an earlier one: foreign keys are checked
+    when the whole statement ends. Elsewhere, one INSERT each in a transaction.
+    """
+    if not is_postgres():
+        with db.atomic():
+            for row in rows:
+                row.save(force_insert=True)
+        return
+    columns = [[name for name in row.__data__ if not _numbered(row, name)] for row in rows]
+    name, statement = _insert_statement(
+        tuple((type(row), tuple(names)) for row, names in zip(rows, columns, strict=True))
+    )
+    params = tuple(
+        row._meta.fields[field].db_value(row.__data__[field])
+        for row, names in zip(rows, columns, strict=True)
+        for field in names
+    )
+    ids = iter(execute_prepared(name, statement, (), params).fetchone())
+    for row in rows:
+        key = _auto_key(type(row))
+        if key is not None and _numbered(row, key.name):
+            row.__data__[key.name] = next(ids)
+
+
+@functools.cache
+def _insert_statement(shape: tuple[tuple[type[Model], tuple[str, ...]], ...]) -> tuple[str, str]:
+    """The name and text of the statement inserting rows of ``shape``: each row's model and the fields
+    it sets. Built once per shape."""
+    inserts, numbered = [], []
+    for n, (model, names) in enumerate(shape):
+        quoted = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in names)
+        placeholders = ", ".join("?" for _ in names)
+        insert = f'INSERT INTO "{model._meta.table_name}" ({quoted}) VALUES ({placeholders})'
+        key = _auto_key(model)
+        if key is not None and key.name not in names:
+            insert += f' RETURNING "{key.column_name}"'
+            numbered.append(f'(SELECT "{key.column_name}" FROM "row{n}")')
+        inserts.append(f'"row{n}" AS ({insert})')
+    statement = f"WITH {', '.join(inserts)} SELECT {', '.join(numbered) or 'NULL'}"
+    return "courier_insert_" + hashlib.sha1(statement.encode()).hexdigest()[:12], statement
+
+
+def _auto_key(model: type[Model]) -> AutoField | None:
+    key = model._meta.primary_key
+    return key if isinstance(key, AutoField) else None
+
+
+def _numbered(row: Model, name: str) -> bool:
+    """Whether ``name`` is ``row``'s auto-incremented key, left for the database to number."""
+    key = _auto_key(type(row))
+    return key is not None and name == key.name and row.__data__.get(name) is None

@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from models.base import BaseModel, JSONField, new_id, utcnow
-from models.errors import Conflict, NotFound
+from models.errors import NotFound
 from models.partners import Partner
 
 # The 27 categories of the integration guide, spelled as it spells them.
@@ -116,28 +116,4 @@ def get_price(product: Product, price_id: str) -> Price:
     price = Price.get_or_none((Price.id == price_id) & (Price.product == product))
     if price is None:
         raise NotFound(f"No price {price_id} for product {product.id}.")
-    return price
-
-
-def orderable_price(product_id: str, price_id: str) -> Price:
-    """The price an order may be placed at: a price of that product, and the product enabled."""
-    price = (
-        Price.select(Price, Product)
-        .join(Product)
-        .where((Price.id == price_id) & (Price.product == product_id))
-        .first()
-    )
-    if price is None:
-        if not Product.select().where(Product.id == product_id).exists():
-            raise NotFound(f"No product {product_id}.", fields={"prod_id": "does not exist"})
-        raise NotFound(
-            f"No price {price_id} for product {product_id}.",
-            fields={"pricing_id": "is not a price of this product"},
-        )
-    if not price.product.enabled:
-        raise Conflict(
-            f"Product {product_id} is disabled and cannot be ordered.",
-            fields={"prod_id": "is disabled"},
-            code="product_disabled",
-        )
     return price

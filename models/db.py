@@ -148,7 +148,8 @@ def execute_prepared(name: str, statement: str, types: tuple[str, ...], params: 
     connection = db.connection()
     if name not in connection.prepared:
         numbered = _number_placeholders(statement)
-        db.execute_sql(f"PREPARE {name} ({', '.join(types)}) AS {numbered}")
+        declared = f" ({', '.join(types)})" if types else ""  # none: each is the type its column takes
+        db.execute_sql(f"PREPARE {name}{declared} AS {numbered}")
         connection.prepared.add(name)
     return db.execute_sql(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
 

@@ -116,12 +116,19 @@ def serialise(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
+def new_delivery(
+    partner_id: str, event_type: str, payload: dict[str, Any], order_id: str | None = None
+) -> Delivery:
+    """A webhook due now, unsaved: for the caller to write in the transaction that made its event."""
+    return Delivery(partner=partner_id, order=order_id, event_type=event_type, payload=serialise(payload))
+
+
 def create_delivery(
     partner_id: str, event_type: str, payload: dict[str, Any], order_id: str | None = None
 ) -> Delivery:
-    return Delivery.create(
-        partner=partner_id, order=order_id, event_type=event_type, payload=serialise(payload)
-    )
+    delivery = new_delivery(partner_id, event_type, payload, order_id)
+    delivery.save(force_insert=True)
+    return delivery
 
 
 def count_undelivered() -> dict[str, int]:

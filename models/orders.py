@@ -108,12 +108,11 @@ def order_document(order: Order, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def place_order(price: Price, user_id: str, order_input: dict[str, str], window_seconds: float) -> Order:
-    """A Pending order at ``price`` (already checked orderable), its processing window open."""
-    if not EndUser.select().where(EndUser.id == user_id).exists():
-        raise NotFound(f"No user {user_id}.", fields={"tpp_user_id": "does not exist"})
+def new_order(price: Price, user_id: str, order_input: dict[str, str], window_seconds: float) -> Order:
+    """A Pending order at ``price`` (its product loaded), its processing window open from now; unsaved,
+    for the caller to write with its transaction and webhook (``models.placement``)."""
     now = utcnow()
-    return Order.create(
+    return Order(
         partner=price.product.partner_id,
         product=price.product_id,
         price=price.id,

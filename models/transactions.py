@@ -25,7 +25,6 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
-    Select,
     TextField,
 )
 
@@ -34,7 +33,6 @@ from models.base import BaseModel, unique, utcnow
 from models.buyers import Buyer
 from models.catalogue import Price
 from models.currencies import to_minor_units
-from models.db import db
 from models.errors import InvalidInput, NotFound
 from models.orders import Order
 from models.sellers import SellerProduct
@@ -180,38 +178,37 @@ def update_transaction(transaction: Transaction, changes: dict[str, Any]) -> Tra
 
 
 def open_for_order(order: Order, price: Price) -> Transaction:
-    """The Pending payment transaction for an order just placed at ``price`` (its product loaded)."""
-    buyer_uuid = sellers.COURIER_PREFIX + order.user_id
-    buyer_id, seller_product_id = _known_parties(buyer_uuid, price.product_id)
+    """The Pending payment transaction for an order just placed at ``price`` (its product loaded), its
+    buyer and seller product made if this is their first order. (Placing an order through the API opens
+    it with ``new_payment``, in the statement that writes the order: ``models.placement``.)"""
+    buyer = buyers.buyer_for(buyer_uuid(order.user_id))
+    transaction = new_payment(order, price, buyer.id, sellers.product_of(price.product).id)
+    transaction.save(force_insert=True)
+    return transaction
+
+
+def new_payment(order: Order, price: Price, buyer_id: int, seller_product_id: int) -> Transaction:
+    """The Pending payment transaction for ``order``, unsaved: the buyer stands for its customer and the
+    seller product for its product (``buyer_uuid`` and ``sellers.product_of``)."""
     now = utcnow()
-    return Transaction.create(
+    return Transaction(
         amount=price.amount,
         currency=price.currency,
         provider=PROVIDER_COURIER,
         status=PENDING,
         type=PAYMENT,
-        buyer=buyer_id if buyer_id is not None else buyers.buyer_for(buyer_uuid),
-        seller_product=seller_product_id
-        if seller_product_id is not None
-        else sellers.product_of(price.product),
-        order=order,
+        buyer=buyer_id,
+        seller_product=seller_product_id,
+        order=order.id,
         uid_pay=order.id,
         created_at=now,
         modified_at=now,
     )
 
 
-def _known_parties(buyer_uuid: str, product_id: str) -> tuple[int | None, int | None]:
-    """The ids of the order's buyer and seller product where they exist already, as they do after a
-    customer's and a product's first order: one round trip for both, on the API's busiest path."""
-    query = Select(
-        columns=[
-            Buyer.select(Buyer.id).where(Buyer.uuid == buyer_uuid),
-            SellerProduct.select(SellerProduct.id).where(SellerProduct.product == product_id),
-        ]
-    )
-    buyer_id, seller_product_id = query.bind(db).tuples()[0]
-    return buyer_id, seller_product_id
+def buyer_uuid(user_id: str) -> str:
+    """The uuid of the buyer standing for a Courier customer in the payments API."""
+    return sellers.COURIER_PREFIX + user_id
 
 
 def relations_of(transaction_ids: list[int]) -> dict[int, list[int]]:

@@ -84,7 +84,8 @@ def order(
     """An order written straight to the database: no webhook is sent for it."""
     at = at or price(product(partner()))
     by = by or user()
-    row = orders.place_order(at, by.id, overrides.pop("input", {"first_name": "Lisa"}), window_seconds)
+    row = orders.new_order(at, by.id, overrides.pop("input", {"first_name": "Lisa"}), window_seconds)
+    row.save(force_insert=True)
     if status != orders.PENDING or overrides:
         orders.Order.update(status=status, **overrides).where(orders.Order.id == row.id).execute()
         row = orders.get_order(row.id)

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from models import deliveries, keys, orders, transactions
+from models import buyers, deliveries, keys, orders, sellers, transactions
 from tests import factories
 from tests.factories import auth
 from tests.helpers import wait_until
@@ -288,3 +288,25 @@ def test_an_answered_order_keeps_no_expiry(make_app, shop):
         lambda: not orders.Order.select().where(orders.Order.window_expired_at.is_null(False)).exists(), 0.5
     )
     assert orders.get_order(order["id"]).window_expired_at is None
+
+
+def test_a_customers_next_orders_reuse_their_buyer_and_each_products_seller_product(
+    client, marketplace, shop
+):
+    acme, product, price, user = shop
+    other_product = factories.product(acme)
+
+    placed = [
+        place(client, marketplace, product, price, user),
+        place(client, marketplace, product, price, user),
+        place(client, marketplace, other_product, factories.price(other_product), user),
+    ]
+
+    assert [response.status_code for response in placed] == [201, 201, 201]
+    first, second, third = (
+        transactions.Transaction.get(transactions.Transaction.order == response.get_json()["id"])
+        for response in placed
+    )
+    assert first.buyer_id == second.buyer_id == third.buyer_id
+    assert first.seller_product_id == second.seller_product_id != third.seller_product_id
+    assert buyers.Buyer.select().count() == 1 and sellers.SellerProduct.select().count() == 2
