@@ -11,8 +11,9 @@ query builder for every delivery: building them cost more CPU than their round t
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -178,13 +179,116 @@ INSERT INTO "attempt" ("delivery_id", "attempted_at", "url", "status_code", "err
     "response_excerpt", "trigger")
 SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "id" = ?)
 """
-# On PostgreSQL both in one statement: one round trip, and atomic without BEGIN and COMMIT.
-MOVE_AND_LOG = f"""
-WITH "moved" AS ({MOVE} RETURNING "id")
-{LOG} RETURNING (SELECT count(*) FROM "moved")
+# On PostgreSQL both in one statement, for any number of attempts: one round trip, atomic without BEGIN
+# and COMMIT, and one commit for every attempt a worker process finished meanwhile (``Outcome`` rows,
+# passed as one JSON document, each numbered). Returns the numbers of the outcomes that moved their delivery.
+MOVE_AND_LOG_MANY = """
+WITH "outcome" AS (
+    SELECT * FROM json_to_recordset(?::json) AS "o"("n" integer, "delivery_id" bigint, "lease" timestamp,
+        "state" varchar, "next_attempt_at" timestamp, "delivered_at" timestamp, "at" timestamp, "url" text,
+        "status_code" integer, "error" text, "duration_ms" integer, "excerpt" text, "trigger" varchar)
+), "moved" AS (
+    UPDATE "delivery" SET "state" = "o"."state", "next_attempt_at" = "o"."next_attempt_at",
+        "delivered_at" = COALESCE("o"."delivered_at", "delivery"."delivered_at"),
+        "attempt_count" = "delivery"."attempt_count" + 1, "last_attempt_at" = "o"."at",
+        "lease_expires_at" = NULL, "next_trigger" = 'scheduled'
+    FROM "outcome" AS "o"
+    WHERE "delivery"."id" = "o"."delivery_id" AND "delivery"."state" = 'delivering'
+        AND "delivery"."lease_expires_at" = "o"."lease"
+    RETURNING "o"."n"
+), "logged" AS (
+    INSERT INTO "attempt" ("delivery_id", "attempted_at", "url", "status_code", "error", "duration_ms",
+        "response_excerpt", "trigger")
+    SELECT "o"."delivery_id", "o"."at", "o"."url", "o"."status_code", "o"."error", "o"."duration_ms",
+        "o"."excerpt", "o"."trigger"
+    FROM "outcome" AS "o" WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "delivery"."id" = "o"."delivery_id")
+)
+SELECT "n" FROM "moved"
 """
-MOVE_TYPES = ("varchar", "timestamp", "timestamp", "timestamp", "bigint", "timestamp")
-LOG_TYPES = ("bigint", "timestamp", "text", "integer", "text", "integer", "text", "varchar", "bigint")
+OUTCOME_COLUMNS = (
+    "n", "delivery_id", "lease", "state", "next_attempt_at", "delivered_at", "at", "url", "status_code",
+    "error", "duration_ms", "excerpt", "trigger",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt writes: the delivery's next state, fenced by the claim's lease, and its log line."""
+
+    delivery_id: int
+    lease_expires_at: datetime
+    state: str
+    next_attempt_at: datetime | None
+    at: datetime
+    url: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    response_excerpt: str | None
+    trigger: str
+
+    def move_params(self) -> tuple[Any, ...]:
+        delivered_at = self.at if self.state == SUCCEEDED else None
+        return (
+            self.state,
+            self.next_attempt_at,
+            delivered_at,
+            self.at,
+            self.delivery_id,
+            self.lease_expires_at,
+        )
+
+    def log_params(self) -> tuple[Any, ...]:
+        return (
+            self.delivery_id,
+            self.at,
+            self.url,
+            self.status_code,
+            self.error,
+            self.duration_ms,
+            self.response_excerpt,
+            self.trigger,
+            self.delivery_id,
+        )
+
+    def document(self) -> list[Any]:
+        """The outcome as a row of MOVE_AND_LOG_MANY's JSON, in its column order."""
+        delivered_at = self.at if self.state == SUCCEEDED else None
+        return [
+            self.delivery_id,
+            _timestamp(self.lease_expires_at),
+            self.state,
+            _timestamp(self.next_attempt_at),
+            _timestamp(delivered_at),
+            _timestamp(self.at),
+            self.url,
+            self.status_code,
+            self.error,
+            self.duration_ms,
+            self.response_excerpt,
+            self.trigger,
+        ]
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def write_outcomes(outcomes: Sequence[Outcome]) -> list[bool]:
+    """Write each attempt's outcome, all in one statement on PostgreSQL; for each, whether it moved
+    the delivery (False: the claim had lapsed, and another worker owns the delivery)."""
+    if is_postgres():
+        document = json.dumps(
+            [dict(zip(OUTCOME_COLUMNS, [n, *o.document()], strict=True)) for n, o in enumerate(outcomes)]
+        )
+        moved = {row[0] for row in execute_prepared("courier_record", MOVE_AND_LOG_MANY, (), (document,))}
+        return [n in moved for n in range(len(outcomes))]
+    written = []
+    with db.atomic():
+        for outcome in outcomes:
+            written.append(bool(db.execute_sql(_sql(MOVE), outcome.move_params()).rowcount))
+            db.execute_sql(_sql(LOG), outcome.log_params())
+    return written
 
 
 def _outcome(claim_: Claim, result: AttemptResult, next_delay: float | None, now: datetime, disable_after):
@@ -213,40 +317,29 @@ def record_attempt(
     *,
     disable_after: timedelta,
     now: datetime | None = None,
+    write: Callable[[Outcome], bool] | None = None,
 ) -> str | None:
     """Log the attempt, update the endpoint's health, and move the delivery on.
 
     Succeeded on a 2xx. Otherwise: held when the endpoint is now disabled (at once on 410 Gone, or
     because every attempt has failed for ``disable_after``), retrying after ``next_delay``, or dead
     when the schedule has run out. Returns the new state, or None when the claim had lapsed and another
-    worker owns the delivery.
+    worker owns the delivery. ``write`` writes the outcome (the worker's writes it with others').
     """
     now = now or utcnow()
     state, next_attempt_at = _outcome(claim_, result, next_delay, now, disable_after)
-    move: tuple[Any, ...] = (
-        state,
-        next_attempt_at,
-        now if state == SUCCEEDED else None,
-        now,
-        claim_.delivery_id,
-        claim_.lease_expires_at,
+    outcome = Outcome(
+        delivery_id=claim_.delivery_id,
+        lease_expires_at=claim_.lease_expires_at,
+        state=state,
+        next_attempt_at=next_attempt_at,
+        at=now,
+        url=result.url,
+        status_code=result.status_code,
+        error=result.error,
+        duration_ms=result.duration_ms,
+        response_excerpt=(result.response_excerpt or "")[:EXCERPT_CHARS] or None,
+        trigger=claim_.trigger,
     )
-    log: tuple[Any, ...] = (
-        claim_.delivery_id,
-        now,
-        result.url,
-        result.status_code,
-        result.error,
-        result.duration_ms,
-        (result.response_excerpt or "")[:EXCERPT_CHARS] or None,
-        claim_.trigger,
-        claim_.delivery_id,
-    )
-    if is_postgres():
-        row = execute_prepared("courier_record", MOVE_AND_LOG, MOVE_TYPES + LOG_TYPES, move + log).fetchone()
-        moved = bool(row and row[0])
-    else:
-        with db.atomic():
-            moved = bool(db.execute_sql(_sql(MOVE), move).rowcount)
-            db.execute_sql(_sql(LOG), log)
+    moved = write(outcome) if write is not None else write_outcomes([outcome])[0]
     return state if moved else None

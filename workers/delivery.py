@@ -19,6 +19,7 @@ from models.db import close_connection
 from workers import metrics, sender, signing
 from workers.broker import partner_slots, settings
 from workers.dispatch import dispatch
+from workers.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,16 @@ def signing_secrets(partner_id: str) -> list[str]:
     secrets = partners.signing_secrets(partner_id)
     _secrets[partner_id] = (time.monotonic() + SECRETS_TTL_SECONDS, secrets)
     return secrets
+
+
+# The attempts this process's greenlets finish at the same moment are written in one statement.
+outcomes: GroupCommit[attempts.Outcome, bool] = GroupCommit(attempts.write_outcomes)
+
+
+def write_outcome(outcome: attempts.Outcome) -> bool:
+    # A greenlet queued behind the writer holds no connection: the writer may need one from the pool.
+    close_connection()
+    return outcomes.submit(outcome)
 
 
 def attempt(claim: attempts.Claim) -> attempts.AttemptResult:
@@ -109,7 +120,11 @@ def deliver(claim: attempts.Claim) -> None:
         return
     delay = None if result.succeeded else next_delay(claim.attempt_number, result)
     state = attempts.record_attempt(
-        claim, result, delay, disable_after=timedelta(seconds=settings.endpoint_disable_after_seconds)
+        claim,
+        result,
+        delay,
+        disable_after=timedelta(seconds=settings.endpoint_disable_after_seconds),
+        write=write_outcome,
     )
     observe(claim, result, state, delay)
     if state == deliveries.RETRYING:

@@ -184,6 +184,43 @@ def test_a_lapsed_claim_cannot_overwrite_the_next_workers_result(receiver):
     assert Attempt.select().where(Attempt.delivery == row.id).count() == 2
 
 
+def test_outcomes_written_together_move_each_delivery_its_claim_still_holds_and_log_every_attempt():
+    acme = factories.partner()
+    rows = [deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(3)]
+    lapsed = attempts.claim(rows[0].id, lease_seconds=-1)
+    claims = [attempts.claim(rows[0].id, lease_seconds=30)] + [attempts.claim(r.id, 30) for r in rows[1:]]
+    outcomes = [
+        attempts.Outcome(
+            delivery_id=claim.delivery_id,
+            lease_expires_at=claim.lease_expires_at,
+            state=state,
+            next_attempt_at=next_attempt_at,
+            at=claim.lease_expires_at - timedelta(seconds=30),
+            url="https://partner.example/hooks",
+            status_code=status_code,
+            error=None,
+            duration_ms=7,
+            response_excerpt=None,
+            trigger=deliveries.SCHEDULED,
+        )
+        for claim, state, status_code, next_attempt_at in [
+            (lapsed, deliveries.SUCCEEDED, 200, None),
+            (claims[0], deliveries.SUCCEEDED, 200, None),
+            (claims[1], deliveries.RETRYING, 500, claims[1].lease_expires_at),
+            (claims[2], deliveries.SUCCEEDED, 204, None),
+        ]
+    ]
+
+    assert attempts.write_outcomes(outcomes) == [False, True, True, True]
+
+    stored = [deliveries.get_delivery(row.id) for row in rows]
+    assert [row.state for row in stored] == [deliveries.SUCCEEDED, deliveries.RETRYING, deliveries.SUCCEEDED]
+    assert [row.attempt_count for row in stored] == [1, 1, 1]
+    assert stored[1].next_attempt_at == claims[1].lease_expires_at and stored[1].delivered_at is None
+    assert stored[0].delivered_at is not None and stored[0].lease_expires_at is None
+    assert sorted(a.status_code for a in Attempt.select()) == [200, 200, 204, 500]
+
+
 def test_the_payload_is_serialised_once_and_kept(client, marketplace, receiver):
     acme = factories.partner(webhook_url=receiver.url)
     order = place_order(client, marketplace, acme)

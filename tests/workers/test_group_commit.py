@@ -1,0 +1,113 @@
+import threading
+
+import pytest
+
+from tests.helpers import wait_until
+from workers.group_commit import GroupCommit
+
+
+class Recorder:
+    """A write that records each batch, and can be held in the middle of one."""
+
+    def __init__(self, fail_on: str | None = None):
+        self.batches: list[list[str]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+        self.fail_on = fail_on
+
+    def __call__(self, items):
+        self.batches.append(list(items))
+        self.entered.set()
+        self.release.wait(5)
+        if self.fail_on in items:
+            raise RuntimeError("the database said no")
+        return [item.upper() for item in items]
+
+
+def submit_in_threads(group, items):
+    results, errors = {}, {}
+
+    def run(item):
+        try:
+            results[item] = group.submit(item)
+        except Exception as exc:
+            errors[item] = exc
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    return threads, results, errors
+
+
+def test_a_writer_alone_writes_at_once():
+    write = Recorder()
+
+    assert GroupCommit(write).submit("a") == "A"
+    assert write.batches == [["a"]]
+
+
+def test_writers_arriving_during_a_write_are_written_together_each_with_its_result():
+    write = Recorder()
+    group = GroupCommit(write)
+    write.release.clear()
+    first, first_results, _ = submit_in_threads(group, ["first"])
+    write.entered.wait(5)
+    others, results, errors = submit_in_threads(group, ["b", "c", "d"])
+    wait_until(lambda: len(group._queued) == 3)
+
+    write.release.set()
+    for thread in first + others:
+        thread.join(5)
+
+    assert len(write.batches) == 2 and write.batches[0] == ["first"]
+    assert sorted(write.batches[1]) == ["b", "c", "d"]
+    assert first_results == {"first": "FIRST"} and results == {"b": "B", "c": "C", "d": "D"} and not errors
+
+
+def test_a_failed_write_fails_every_writer_in_its_batch_and_the_next_batch_goes_on():
+    write = Recorder(fail_on="bad")
+    group = GroupCommit(write)
+    write.release.clear()
+    first, _, first_errors = submit_in_threads(group, ["bad"])
+    write.entered.wait(5)
+    others, results, errors = submit_in_threads(group, ["b", "c"])
+    wait_until(lambda: len(group._queued) == 2)
+
+    write.release.set()
+    for thread in first + others:
+        thread.join(5)
+
+    assert isinstance(first_errors["bad"], RuntimeError) and results == {"b": "B", "c": "C"} and not errors
+    assert group.submit("e") == "E"
+
+
+def test_a_batch_holds_at_most_max_batch_items():
+    write = Recorder()
+    group = GroupCommit(write, max_batch=2)
+    write.release.clear()
+    first, _, _ = submit_in_threads(group, ["first"])
+    write.entered.wait(5)
+    others, results, _ = submit_in_threads(group, ["b", "c", "d", "e", "f"])
+    wait_until(lambda: len(group._queued) == 5)
+
+    write.release.set()
+    for thread in first + others:
+        thread.join(5)
+
+    assert [len(batch) for batch in write.batches] == [1, 2, 2, 1]
+    assert results == {item: item.upper() for item in "bcdef"}
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_nothing_is_lost_when_many_write_at_once(size):
+    write = Recorder()
+    group = GroupCommit(write, max_batch=size)
+    items = [f"item-{n}" for n in range(200)]
+
+    threads, results, errors = submit_in_threads(group, items)
+    for thread in threads:
+        thread.join(10)
+
+    assert results == {item: item.upper() for item in items} and not errors
+    assert sorted(item for batch in write.batches for item in batch) == sorted(items)
