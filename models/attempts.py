@@ -6,7 +6,9 @@ lease lapsed (and whose delivery another worker took) cannot overwrite the newer
 
 This is the worker's hot path, so its two statements are SQL written once rather than built by the
 query builder for every delivery: building them cost more CPU than their round trips to the database
-(``scripts/bench/throughput.py`` measures it). On PostgreSQL recording an attempt is one statement.
+(``scripts/bench/throughput.py`` measures it). On PostgreSQL each takes any number of deliveries, so
+that a worker process claims together the deliveries it starts at the same moment, and records together
+the attempts it finishes together (``workers/group_commit.py``); recording is then one statement too.
 """
 
 from __future__ import annotations
@@ -79,18 +81,22 @@ def _sql(statement: str) -> str:
 _PARTNER_COLUMN = '(SELECT "{column}" FROM "partner" WHERE "partner"."id" = "delivery"."partner_id")'
 
 # Scalar subqueries, not UPDATE ... FROM: SQLite's RETURNING may not name the FROM clause's tables.
-CLAIM = f"""
+# ``{which}`` picks the rows: one id, or on PostgreSQL every id of an array (claims made together).
+_CLAIM = f"""
 UPDATE "delivery" SET "state" = 'delivering', "lease_expires_at" = ?
-WHERE "id" = ? AND (
+WHERE {{which}} AND (
     ("state" IN ('pending', 'retrying') AND "next_attempt_at" <= ?)
     OR ("state" = 'delivering' AND "lease_expires_at" < ?))
-RETURNING "webhook_id", "partner_id", "order_id", "created_at", "payload", "next_trigger", "attempt_count",
+RETURNING "id", "webhook_id", "partner_id", "order_id", "created_at", "payload", "next_trigger",
+    "attempt_count",
     {_PARTNER_COLUMN.format(column="webhook_url")},
     {_PARTNER_COLUMN.format(column="disabled_at")},
     {_PARTNER_COLUMN.format(column="consecutive_failures")},
     {_PARTNER_COLUMN.format(column="last_success_at")}
 """
-CLAIM_TYPES = ("timestamp", "bigint", "timestamp", "timestamp")
+CLAIM = _CLAIM.format(which='"id" = ?')
+CLAIM_MANY = _CLAIM.format(which='"id" = ANY(?)')
+CLAIM_MANY_TYPES = ("timestamp", "bigint[]", "timestamp", "timestamp")
 
 
 def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -> Claim | None:
@@ -98,15 +104,32 @@ def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -
 
     A claim whose worker died lapses at ``lease_expires_at`` and can be taken again.
     """
+    return claim_many([delivery_id], lease_seconds, now)[0]
+
+
+def claim_many(
+    delivery_ids: Sequence[int], lease_seconds: float, now: datetime | None = None
+) -> list[Claim | None]:
+    """``claim`` for each id, all under one lease and on PostgreSQL in one statement. An id asked for
+    twice is claimed once: the second asker gets None, as it would from a claim of its own."""
     now = now or utcnow()
     lease_expires_at = now + timedelta(seconds=lease_seconds)
-    row = execute_prepared(
-        "courier_claim", CLAIM, CLAIM_TYPES, (lease_expires_at, delivery_id, now, now)
-    ).fetchone()
-    if row is None:
-        return None
-    (webhook_id, partner_id, order_id, created_at, payload, trigger, attempts, url, disabled_at, failures,
-     last_success) = row  # fmt: skip
+    if is_postgres():
+        params = (lease_expires_at, list(delivery_ids), now, now)
+        rows = execute_prepared("courier_claim", CLAIM_MANY, CLAIM_MANY_TYPES, params).fetchall()
+    else:
+        rows = [
+            row
+            for delivery_id in dict.fromkeys(delivery_ids)
+            for row in db.execute_sql(_sql(CLAIM), (lease_expires_at, delivery_id, now, now)).fetchall()
+        ]
+    claimed = {row[0]: _claim_from(row, lease_expires_at) for row in rows}
+    return [claimed.pop(delivery_id, None) for delivery_id in delivery_ids]
+
+
+def _claim_from(row: tuple, lease_expires_at: datetime) -> Claim:
+    (delivery_id, webhook_id, partner_id, order_id, created_at, payload, trigger, attempts, url, disabled_at,
+     failures, last_success) = row  # fmt: skip
     return Claim(
         delivery_id=delivery_id,
         webhook_id=webhook_id,
@@ -173,18 +196,21 @@ UPDATE "delivery" SET "state" = ?, "next_attempt_at" = ?, "delivered_at" = COALE
     "next_trigger" = 'scheduled'
 WHERE "id" = ? AND "state" = 'delivering' AND "lease_expires_at" = ?
 """
-# The attempt is logged even when the lease had lapsed (it happened), unless the row is gone.
+# The attempt is logged even when the lease had lapsed (it happened), unless the row is gone: the
+# delivery by its id and its webhook id, never another row that took the id (SQLite reuses the highest
+# id after a delete).
 LOG = """
 INSERT INTO "attempt" ("delivery_id", "attempted_at", "url", "status_code", "error", "duration_ms",
     "response_excerpt", "trigger")
-SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "id" = ?)
+SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "id" = ? AND "webhook_id" = ?)
 """
 # On PostgreSQL both in one statement, for any number of attempts: one round trip, atomic without BEGIN
 # and COMMIT, and one commit for every attempt a worker process finished meanwhile (``Outcome`` rows,
 # passed as one JSON document, each numbered). Returns the numbers of the outcomes that moved their delivery.
 MOVE_AND_LOG_MANY = """
 WITH "outcome" AS (
-    SELECT * FROM json_to_recordset(?::json) AS "o"("n" integer, "delivery_id" bigint, "lease" timestamp,
+    SELECT * FROM json_to_recordset(?::json) AS "o"("n" integer, "delivery_id" bigint, "webhook_id" text,
+        "lease" timestamp,
         "state" varchar, "next_attempt_at" timestamp, "delivered_at" timestamp, "at" timestamp, "url" text,
         "status_code" integer, "error" text, "duration_ms" integer, "excerpt" text, "trigger" varchar)
 ), "moved" AS (
@@ -201,13 +227,15 @@ WITH "outcome" AS (
         "response_excerpt", "trigger")
     SELECT "o"."delivery_id", "o"."at", "o"."url", "o"."status_code", "o"."error", "o"."duration_ms",
         "o"."excerpt", "o"."trigger"
-    FROM "outcome" AS "o" WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "delivery"."id" = "o"."delivery_id")
+    FROM "outcome" AS "o" WHERE EXISTS (
+        SELECT 1 FROM "delivery" WHERE "delivery"."id" = "o"."delivery_id" AND "webhook_id" = "o"."webhook_id"
+    )
 )
 SELECT "n" FROM "moved"
 """
 OUTCOME_COLUMNS = (
-    "n", "delivery_id", "lease", "state", "next_attempt_at", "delivered_at", "at", "url", "status_code",
-    "error", "duration_ms", "excerpt", "trigger",
+    "n", "delivery_id", "webhook_id", "lease", "state", "next_attempt_at", "delivered_at", "at", "url",
+    "status_code", "error", "duration_ms", "excerpt", "trigger",
 )  # fmt: skip
 
 
@@ -216,6 +244,7 @@ class Outcome:
     """What one attempt writes: the delivery's next state, fenced by the claim's lease, and its log line."""
 
     delivery_id: int
+    webhook_id: str
     lease_expires_at: datetime
     state: str
     next_attempt_at: datetime | None
@@ -249,6 +278,7 @@ class Outcome:
             self.response_excerpt,
             self.trigger,
             self.delivery_id,
+            self.webhook_id,
         )
 
     def document(self) -> list[Any]:
@@ -256,6 +286,7 @@ class Outcome:
         delivered_at = self.at if self.state == SUCCEEDED else None
         return [
             self.delivery_id,
+            self.webhook_id,
             _timestamp(self.lease_expires_at),
             self.state,
             _timestamp(self.next_attempt_at),
@@ -330,6 +361,7 @@ def record_attempt(
     state, next_attempt_at = _outcome(claim_, result, next_delay, now, disable_after)
     outcome = Outcome(
         delivery_id=claim_.delivery_id,
+        webhook_id=claim_.webhook_id,
         lease_expires_at=claim_.lease_expires_at,
         state=state,
         next_attempt_at=next_attempt_at,

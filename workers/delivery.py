@@ -54,13 +54,24 @@ def signing_secrets(partner_id: str) -> list[str]:
     return secrets
 
 
-# The attempts this process's greenlets finish at the same moment are written in one statement.
+# The claims this process's greenlets make at the same moment, and the attempts they finish at the same
+# moment, are each written in one statement.
+claims: GroupCommit[int, attempts.Claim | None] = GroupCommit(
+    lambda delivery_ids: attempts.claim_many(
+        delivery_ids, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
+    )
+)
 outcomes: GroupCommit[attempts.Outcome, bool] = GroupCommit(attempts.write_outcomes)
 
 
-def write_outcome(outcome: attempts.Outcome) -> bool:
+def claim(delivery_id: int) -> attempts.Claim | None:
     # A greenlet queued behind the writer holds no connection: the writer may need one from the pool.
     close_connection()
+    return claims.submit(delivery_id)
+
+
+def write_outcome(outcome: attempts.Outcome) -> bool:
+    close_connection()  # as for a claim
     return outcomes.submit(outcome)
 
 
@@ -96,13 +107,13 @@ def attempt_in_partners_slot(claim: attempts.Claim) -> attempts.AttemptResult | 
 def deliver_webhook(delivery_id: int) -> None:
     """Idempotent: only a claimable delivery is attempted. Dramatiq retries infrastructure errors only,
     and a failure after the claim hands the delivery back first, so that the retry can take it."""
-    claim = attempts.claim(delivery_id, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
-    if claim is None:
+    claimed = claim(delivery_id)
+    if claimed is None:
         return
     try:
-        deliver(claim)
+        deliver(claimed)
     except BaseException:  # an error, or the worker stopping (Shutdown, GreenletExit)
-        hand_back(claim)
+        hand_back(claimed)
         raise
 
 

@@ -1,11 +1,12 @@
 """Group commit: the writes a worker process's greenlets make at the same moment, as one statement.
 
-Every delivery ends with a write (its attempt's log line and the delivery's next state). Under load
-hundreds of greenlets finish within the same milliseconds, and each write costs the database a
-statement and a commit. A ``GroupCommit`` lets the first writer write alone; writers arriving while it
-does queue, and the first of them writes for all the queued ones once the statement in flight is done.
-An idle worker waits for no one (a batch of one), and a busy one sends fewer, larger statements. Each
-writer takes the next batch in turn, so no greenlet is kept writing for others for long.
+Every delivery begins with a write (its claim) and ends with one (its attempt's log line and the
+delivery's next state). Under load hundreds of greenlets start and finish within the same milliseconds,
+and each write costs the database a statement and a commit. A ``GroupCommit`` lets the first writer
+write alone; writers arriving while it does queue, and the first of them writes for all the queued ones
+once the statement in flight is done. An idle worker waits for no one (a batch of one), and a busy one
+sends fewer, larger statements. Each writer takes the next batch in turn, so no greenlet is kept writing
+for others for long.
 
 The primitives are ``threading``'s: gevent patches them into greenlet ones in the worker, and they
 stay real threads' in the one-process ``make run`` and in the tests.

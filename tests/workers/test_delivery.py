@@ -6,6 +6,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from models import attempts, deliveries, keys
+from models.base import utcnow
 from models.db import close_connection
 from models.deliveries import Attempt, Delivery
 from tests import factories
@@ -184,6 +185,21 @@ def test_a_lapsed_claim_cannot_overwrite_the_next_workers_result(receiver):
     assert Attempt.select().where(Attempt.delivery == row.id).count() == 2
 
 
+def test_claims_made_together_take_each_claimable_delivery_once():
+    acme = factories.partner()
+    due, held, later = (
+        deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(3)
+    )
+    attempts.claim(held.id, lease_seconds=30)  # another worker holds it
+    Delivery.update(next_attempt_at=utcnow() + timedelta(hours=1)).where(Delivery.id == later.id).execute()
+
+    got = attempts.claim_many([due.id, held.id, later.id, due.id], lease_seconds=30)
+
+    assert [claim is not None for claim in got] == [True, False, False, False]
+    assert got[0].delivery_id == due.id and got[0].partner_id == acme.id and got[0].attempt_number == 1
+    assert deliveries.get_delivery(due.id).lease_expires_at == got[0].lease_expires_at
+
+
 def test_outcomes_written_together_move_each_delivery_its_claim_still_holds_and_log_every_attempt():
     acme = factories.partner()
     rows = [deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(3)]
@@ -192,6 +208,7 @@ def test_outcomes_written_together_move_each_delivery_its_claim_still_holds_and_
     outcomes = [
         attempts.Outcome(
             delivery_id=claim.delivery_id,
+            webhook_id=claim.webhook_id,
             lease_expires_at=claim.lease_expires_at,
             state=state,
             next_attempt_at=next_attempt_at,
@@ -219,6 +236,19 @@ def test_outcomes_written_together_move_each_delivery_its_claim_still_holds_and_
     assert stored[1].next_attempt_at == claims[1].lease_expires_at and stored[1].delivered_at is None
     assert stored[0].delivered_at is not None and stored[0].lease_expires_at is None
     assert sorted(a.status_code for a in Attempt.select()) == [200, 200, 204, 500]
+
+
+def test_an_attempt_is_never_logged_against_another_delivery_that_took_its_id(receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    gone = deliveries.create_delivery(acme.id, "order.created", {"id": "po_gone"})
+    claim = attempts.claim(gone.id, lease_seconds=30)
+    Delivery.delete().where(Delivery.id == gone.id).execute()
+    newcomer = Delivery.create(id=gone.id, partner=acme.id, event_type="order.created", payload="{}")
+    failed = attempts.AttemptResult(url=receiver.url, duration_ms=5, error="connection refused")
+
+    assert attempts.record_attempt(claim, failed, 5, disable_after=FIVE_DAYS) is None
+    assert Attempt.select().where(Attempt.delivery == newcomer.id).count() == 0
+    assert deliveries.get_delivery(newcomer.id).state == deliveries.PENDING
 
 
 def test_the_payload_is_serialised_once_and_kept(client, marketplace, receiver):
