@@ -118,11 +118,12 @@ def claim_many(
         params = (lease_expires_at, list(delivery_ids), now, now)
         rows = execute_prepared("courier_claim", CLAIM_MANY, CLAIM_MANY_TYPES, params).fetchall()
     else:
-        rows = [
-            row
-            for delivery_id in dict.fromkeys(delivery_ids)
-            for row in db.execute_sql(_sql(CLAIM), (lease_expires_at, delivery_id, now, now)).fetchall()
-        ]
+        with db.atomic():
+            rows = [
+                row
+                for delivery_id in dict.fromkeys(delivery_ids)
+                for row in db.execute_sql(_sql(CLAIM), (lease_expires_at, delivery_id, now, now)).fetchall()
+            ]
     claimed = {row[0]: _claim_from(row, lease_expires_at) for row in rows}
     return [claimed.pop(delivery_id, None) for delivery_id in delivery_ids]
 
@@ -301,6 +302,11 @@ class Outcome:
         ]
 
 
+def _storable(text: str | None) -> str | None:
+    """``text`` with each NUL character replaced: a partner's body may hold them, PostgreSQL's text not."""
+    return None if text is None else text.replace("\x00", "\ufffd")
+
+
 def _timestamp(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -368,9 +374,9 @@ def record_attempt(
         at=now,
         url=result.url,
         status_code=result.status_code,
-        error=result.error,
+        error=_storable(result.error),
         duration_ms=result.duration_ms,
-        response_excerpt=(result.response_excerpt or "")[:EXCERPT_CHARS] or None,
+        response_excerpt=_storable((result.response_excerpt or "")[:EXCERPT_CHARS]) or None,
         trigger=claim_.trigger,
     )
     moved = write(outcome) if write is not None else write_outcomes([outcome])[0]

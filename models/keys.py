@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from peewee import CharField, DateTimeField, ForeignKeyField
 
@@ -53,13 +54,19 @@ def issue_key(role: str, partner: Partner | None = None) -> tuple[ApiKey, str]:
 AUTHENTICATE = 'SELECT "id", "role", "partner_id" FROM "api_key" WHERE "digest" = ? AND "revoked_at" IS NULL'
 
 
-def authenticate(plaintext: str) -> ApiKey | None:
-    """The live key with this plaintext (its id, role and partner), or None."""
+@dataclass(frozen=True)
+class LiveKey:
+    """Who a request's key speaks for: what authentication reads of the key, and all it needs."""
+
+    id: str
+    role: str
+    partner_id: str | None
+
+
+def authenticate(plaintext: str) -> LiveKey | None:
+    """The live key with this plaintext, or None."""
     found = execute_prepared("courier_authenticate", AUTHENTICATE, ("text",), (digest(plaintext),)).fetchone()
-    if found is None:
-        return None
-    key_id, role, partner_id = found
-    return ApiKey(id=key_id, role=role, partner=partner_id)
+    return None if found is None else LiveKey(*found)
 
 
 def live_key(key_id: str) -> ApiKey | None:

@@ -64,7 +64,7 @@ claims: GroupCommit[int, attempts.Claim | None] = GroupCommit(
 outcomes: GroupCommit[attempts.Outcome, bool] = GroupCommit(attempts.write_outcomes)
 
 
-def claim(delivery_id: int) -> attempts.Claim | None:
+def claim_delivery(delivery_id: int) -> attempts.Claim | None:
     # A greenlet queued behind the writer holds no connection: the writer may need one from the pool.
     close_connection()
     return claims.submit(delivery_id)
@@ -107,7 +107,7 @@ def attempt_in_partners_slot(claim: attempts.Claim) -> attempts.AttemptResult | 
 def deliver_webhook(delivery_id: int) -> None:
     """Idempotent: only a claimable delivery is attempted. Dramatiq retries infrastructure errors only,
     and a failure after the claim hands the delivery back first, so that the retry can take it."""
-    claimed = claim(delivery_id)
+    claimed = claim_delivery(delivery_id)
     if claimed is None:
         return
     try:

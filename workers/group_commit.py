@@ -6,7 +6,8 @@ and each write costs the database a statement and a commit. A ``GroupCommit`` le
 write alone; writers arriving while it does queue, and the first of them writes for all the queued ones
 once the statement in flight is done. An idle worker waits for no one (a batch of one), and a busy one
 sends fewer, larger statements. Each writer takes the next batch in turn, so no greenlet is kept writing
-for others for long.
+for others for long. A batch the database refuses is written again item by item, so that one bad item
+fails only its own writer, as it would have written alone.
 
 The primitives are ``threading``'s: gevent patches them into greenlet ones in the worker, and they
 stay real threads' in the one-process ``make run`` and in the tests.
@@ -22,12 +23,17 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
+class WriterStopped(RuntimeError):
+    """The greenlet writing this item's batch was stopped mid-write: whether it was written is unknown."""
+
+
 class _Waiter(Generic[Item, Result]):
-    __slots__ = ("done", "error", "item", "leads", "result")
+    __slots__ = ("answered", "done", "error", "item", "leads", "result")
 
     def __init__(self, item: Item):
         self.item = item
         self.done = threading.Event()
+        self.answered = False
         self.result: Result | None = None
         self.error: BaseException | None = None
         self.leads = False  # woken to write the next batch, not with its result
@@ -42,7 +48,7 @@ class GroupCommit(Generic[Item, Result]):
         self._writing = False
 
     def submit(self, item: Item) -> Result:
-        """Write ``item`` with whatever else is queued; its result, or the batch's exception."""
+        """Write ``item`` with whatever else is queued; its result, or the exception writing it raised."""
         waiter: _Waiter[Item, Result] = _Waiter(item)
         with self._lock:
             self._queued.append(waiter)
@@ -77,27 +83,41 @@ class GroupCommit(Generic[Item, Result]):
     def _write_next_batch(self, writer: _Waiter[Item, Result]) -> None:
         with self._lock:
             batch, self._queued = self._queued[: self._max_batch], self._queued[self._max_batch :]
-        answered = batch
         try:
-            results = self._write([waiter.item for waiter in batch])
-            for waiter, result in zip(batch, results, strict=True):
-                waiter.result = result
-        except Exception as exc:  # every writer in the batch hears of it, as it would writing alone
-            for waiter in batch:
-                waiter.error = exc
+            self._answer(batch)
         except BaseException:
-            # The writing greenlet itself was stopped (the worker shutting down): the others' items go
-            # back to the head of the queue for the next writer, and the stop is the writer's alone.
-            answered = [writer]
-            with self._lock:
-                self._queued[:0] = [waiter for waiter in batch if waiter is not writer]
+            # The writer itself was stopped (the worker shutting down). The stop is its own; the others
+            # fail as they would had the database gone, and their messages are retried. Never queued
+            # again: one of them may have been stopped too, and would stall the queue as its writer.
+            for waiter in batch:
+                if waiter is not writer and not waiter.answered:
+                    waiter.error = WriterStopped()
             raise
         finally:
             with self._lock:
                 self._pass_on()
-            for waiter in answered:
+            for waiter in batch:
                 waiter.leads = False
                 waiter.done.set()
+
+    def _answer(self, batch: list[_Waiter[Item, Result]]) -> None:
+        """Write the batch; when that fails, each item alone, so that an item the database refuses
+        fails only its own writer (and a database that is down fails each with its own error)."""
+        try:
+            results = self._write([waiter.item for waiter in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error, batch[0].answered = exc, True
+                return
+            for waiter in batch:
+                try:
+                    (waiter.result,) = self._write([waiter.item])
+                except Exception as alone:
+                    waiter.error = alone
+                waiter.answered = True
+            return
+        for waiter, result in zip(batch, results, strict=True):
+            waiter.result, waiter.answered = result, True
 
     @staticmethod
     def _outcome(waiter: _Waiter[Item, Result]) -> Result:

@@ -91,7 +91,7 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_name(key: keys.ApiKey) -> str:
+def _account_name(key: keys.LiveKey) -> str:
     """What the header calls the account: the partner's name, or "Operator"."""
     return partners.get_partner(key.partner_id).name if key.partner_id else key.role.capitalize()
 

@@ -251,6 +251,18 @@ def test_an_attempt_is_never_logged_against_another_delivery_that_took_its_id(re
     assert deliveries.get_delivery(newcomer.id).state == deliveries.PENDING
 
 
+def test_a_response_holding_nul_characters_is_logged_with_them_replaced(receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_x"})
+    claim = attempts.claim(row.id, lease_seconds=30)
+    answer = attempts.AttemptResult(
+        url=receiver.url, duration_ms=5, status_code=200, response_excerpt="ok\x00!"
+    )
+
+    assert attempts.record_attempt(claim, answer, None, disable_after=FIVE_DAYS) == deliveries.SUCCEEDED
+    assert Attempt.get(Attempt.delivery == row.id).response_excerpt == "ok\ufffd!"
+
+
 def test_the_payload_is_serialised_once_and_kept(client, marketplace, receiver):
     acme = factories.partner(webhook_url=receiver.url)
     order = place_order(client, marketplace, acme)

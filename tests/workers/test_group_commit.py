@@ -65,20 +65,68 @@ def test_writers_arriving_during_a_write_are_written_together_each_with_its_resu
     assert first_results == {"first": "FIRST"} and results == {"b": "B", "c": "C", "d": "D"} and not errors
 
 
-def test_a_failed_write_fails_every_writer_in_its_batch_and_the_next_batch_goes_on():
+def test_a_failed_batch_is_written_again_one_by_one_so_only_the_bad_item_fails():
     write = Recorder(fail_on="bad")
     group = GroupCommit(write)
     write.release.clear()
-    first, _, first_errors = submit_in_threads(group, ["bad"])
+    first, first_results, _ = submit_in_threads(group, ["first"])
     write.entered.wait(5)
-    others, results, errors = submit_in_threads(group, ["b", "c"])
-    wait_until(lambda: len(group._queued) == 2)
+    others, results, errors = submit_in_threads(group, ["b", "bad", "c"])
+    wait_until(lambda: len(group._queued) == 3)
 
     write.release.set()
     for thread in first + others:
         thread.join(5)
 
-    assert isinstance(first_errors["bad"], RuntimeError) and results == {"b": "B", "c": "C"} and not errors
+    assert first_results == {"first": "FIRST"} and results == {"b": "B", "c": "C"}
+    assert list(errors) == ["bad"] and isinstance(errors["bad"], RuntimeError)
+    assert sorted(write.batches[1]) == ["b", "bad", "c"] and sorted(write.batches[2:]) == [
+        ["b"],
+        ["bad"],
+        ["c"],
+    ]
+    assert group.submit("e") == "E"
+
+
+class Stopped(BaseException):
+    """What stopping a greenlet raises in it (gevent's GreenletExit, Dramatiq's Shutdown)."""
+
+
+def test_a_writer_stopped_mid_write_fails_the_others_and_the_queue_goes_on():
+    write = Recorder()
+    group = GroupCommit(write)
+    write.release.clear()
+    first, _, _ = submit_in_threads(group, ["first"])
+    write.entered.wait(5)
+    stopped = {}
+
+    def stopping_writer():
+        try:
+            group.submit("stopper")
+        except Stopped:
+            stopped["stopper"] = True
+
+    threading.Thread(target=stopping_writer).start()
+    wait_until(lambda: len(group._queued) == 1)
+    others, results, errors = submit_in_threads(group, ["b", "c"])
+    wait_until(lambda: len(group._queued) == 3)
+    real_write = group._write
+
+    def stop_on_the_stoppers_batch(items):
+        if "stopper" in items:
+            raise Stopped()
+        return real_write(items)
+
+    group._write = stop_on_the_stoppers_batch
+    write.release.set()
+    for thread in first + others:
+        thread.join(5)
+
+    assert stopped == {"stopper": True} and not results
+    assert {item: type(error).__name__ for item, error in errors.items()} == {
+        "b": "WriterStopped",
+        "c": "WriterStopped",
+    }
     assert group.submit("e") == "E"
 
 
