@@ -26,7 +26,11 @@ ECHO_SECONDS = 5.0
 
 
 class DynoShutdown(Middleware):
-    def after_worker_boot(self, broker, worker):
+    # Before the boot, not after it: the worker's threads take messages as soon as they start, before
+    # Dramatiq reports the worker booted. Installed after the boot, an echo arriving in that window
+    # (the main thread slow to get there on a busy machine) was taken as "stop now": a CI run was left
+    # with deliveries claimed, reproduced by delaying the after-boot hook and sending the echo 0.3 s late.
+    def before_worker_boot(self, broker, worker):
         if threading.current_thread() is not threading.main_thread():
             return  # signal handlers belong to the main thread
         dramatiqs = signal.getsignal(signal.SIGTERM)
