@@ -257,12 +257,15 @@ class Outcome:
     response_excerpt: str | None
     trigger: str
 
+    @property
+    def delivered_at(self) -> datetime | None:
+        return self.at if self.state == SUCCEEDED else None
+
     def move_params(self) -> tuple[Any, ...]:
-        delivered_at = self.at if self.state == SUCCEEDED else None
         return (
             self.state,
             self.next_attempt_at,
-            delivered_at,
+            self.delivered_at,
             self.at,
             self.delivery_id,
             self.lease_expires_at,
@@ -284,14 +287,13 @@ class Outcome:
 
     def document(self) -> list[Any]:
         """The outcome as a row of MOVE_AND_LOG_MANY's JSON, in its column order."""
-        delivered_at = self.at if self.state == SUCCEEDED else None
         return [
             self.delivery_id,
             self.webhook_id,
             _timestamp(self.lease_expires_at),
             self.state,
             _timestamp(self.next_attempt_at),
-            _timestamp(delivered_at),
+            _timestamp(self.delivered_at),
             _timestamp(self.at),
             self.url,
             self.status_code,

@@ -40,6 +40,20 @@ def submit_in_threads(group, items):
     return threads, results, errors
 
 
+def queued_behind_a_write(group, write, items):
+    """``items`` submitted, each from a thread, while a first write is held; then the write released.
+    Returns the first writer's results, then the others' results and errors, once every thread ended."""
+    write.release.clear()
+    first, first_results, _ = submit_in_threads(group, ["first"])
+    write.entered.wait(5)
+    others, results, errors = submit_in_threads(group, items)
+    wait_until(lambda: len(group._queued) == len(items))
+    write.release.set()
+    for thread in first + others:
+        thread.join(5)
+    return first_results, results, errors
+
+
 def test_a_writer_alone_writes_at_once():
     write = Recorder()
 
@@ -49,16 +63,8 @@ def test_a_writer_alone_writes_at_once():
 
 def test_writers_arriving_during_a_write_are_written_together_each_with_its_result():
     write = Recorder()
-    group = GroupCommit(write)
-    write.release.clear()
-    first, first_results, _ = submit_in_threads(group, ["first"])
-    write.entered.wait(5)
-    others, results, errors = submit_in_threads(group, ["b", "c", "d"])
-    wait_until(lambda: len(group._queued) == 3)
 
-    write.release.set()
-    for thread in first + others:
-        thread.join(5)
+    first_results, results, errors = queued_behind_a_write(GroupCommit(write), write, ["b", "c", "d"])
 
     assert len(write.batches) == 2 and write.batches[0] == ["first"]
     assert sorted(write.batches[1]) == ["b", "c", "d"]
@@ -68,15 +74,8 @@ def test_writers_arriving_during_a_write_are_written_together_each_with_its_resu
 def test_a_failed_batch_is_written_again_one_by_one_so_only_the_bad_item_fails():
     write = Recorder(fail_on="bad")
     group = GroupCommit(write)
-    write.release.clear()
-    first, first_results, _ = submit_in_threads(group, ["first"])
-    write.entered.wait(5)
-    others, results, errors = submit_in_threads(group, ["b", "bad", "c"])
-    wait_until(lambda: len(group._queued) == 3)
 
-    write.release.set()
-    for thread in first + others:
-        thread.join(5)
+    first_results, results, errors = queued_behind_a_write(group, write, ["b", "bad", "c"])
 
     assert first_results == {"first": "FIRST"} and results == {"b": "B", "c": "C"}
     assert list(errors) == ["bad"] and isinstance(errors["bad"], RuntimeError)
@@ -132,16 +131,8 @@ def test_a_writer_stopped_mid_write_fails_the_others_and_the_queue_goes_on():
 
 def test_a_batch_holds_at_most_max_batch_items():
     write = Recorder()
-    group = GroupCommit(write, max_batch=2)
-    write.release.clear()
-    first, _, _ = submit_in_threads(group, ["first"])
-    write.entered.wait(5)
-    others, results, _ = submit_in_threads(group, ["b", "c", "d", "e", "f"])
-    wait_until(lambda: len(group._queued) == 5)
 
-    write.release.set()
-    for thread in first + others:
-        thread.join(5)
+    _, results, _ = queued_behind_a_write(GroupCommit(write, max_batch=2), write, ["b", "c", "d", "e", "f"])
 
     assert [len(batch) for batch in write.batches] == [1, 2, 2, 1]
     assert results == {item: item.upper() for item in "bcdef"}
