@@ -7,7 +7,8 @@ write alone; writers arriving while it does queue, and the first of them writes 
 once the statement in flight is done. An idle worker waits for no one (a batch of one), and a busy one
 sends fewer, larger statements. Each writer takes the next batch in turn, so no greenlet is kept writing
 for others for long. A batch the database refuses is written again item by item, so that one bad item
-fails only its own writer, as it would have written alone.
+fails only its own writer, as it would have written alone; where no item can be refused alone (Redis
+acknowledgements), a failed batch fails each of its writers with its error instead.
 
 The primitives are ``threading``'s: gevent patches them into greenlet ones in the worker, and they
 stay real threads' in the one-process ``make run`` and in the tests.
@@ -40,9 +41,15 @@ class _Waiter(Generic[Item, Result]):
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, write: Callable[[Sequence[Item]], list[Result]], max_batch: int = 256):
+    def __init__(
+        self,
+        write: Callable[[Sequence[Item]], list[Result]],
+        max_batch: int = 256,
+        retry_items_alone: bool = True,
+    ):
         self._write = write
         self._max_batch = max_batch
+        self._retry_items_alone = retry_items_alone
         self._lock = threading.Lock()
         self._queued: list[_Waiter[Item, Result]] = []
         self._writing = False
@@ -106,8 +113,9 @@ class GroupCommit(Generic[Item, Result]):
         try:
             results = self._write([waiter.item for waiter in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error, batch[0].answered = exc, True
+            if len(batch) == 1 or not self._retry_items_alone:
+                for waiter in batch:
+                    waiter.error, waiter.answered = exc, True
                 return
             for waiter in batch:
                 try:

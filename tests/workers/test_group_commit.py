@@ -84,6 +84,17 @@ def test_a_failed_batch_is_written_again_one_by_one_so_only_the_bad_item_fails()
         ["bad"],
         ["c"],
     ]
+
+
+def test_where_no_item_can_fail_alone_a_failed_batch_fails_each_writer_without_writing_again():
+    write = Recorder(fail_on="bad")
+    group = GroupCommit(write, retry_items_alone=False)
+
+    first_results, results, errors = queued_behind_a_write(group, write, ["b", "bad", "c"])
+
+    assert first_results == {"first": "FIRST"} and not results
+    assert sorted(errors) == ["b", "bad", "c"] and len({id(error) for error in errors.values()}) == 1
+    assert len(write.batches) == 2
     assert group.submit("e") == "E"
 
 

@@ -1,12 +1,17 @@
-"""Idle consumers are woken by a token for each message they can take now, and only for those."""
+"""Idle consumers are woken by a token for each message they can take now, and only for those; busy
+ones fetch in batches and acknowledge together."""
 
 import os
+import threading
 import uuid
 
 import pytest
 import redis
+from dramatiq.broker import MessageProxy
+from dramatiq.errors import ConnectionClosed
 
 from tests.conftest import SERVICE_TIER
+from tests.helpers import wait_until
 from workers.delivery import deliver_webhook
 from workers.redis_wakeup import WakingRedisBroker
 
@@ -55,3 +60,69 @@ def test_a_full_consumer_fetches_again_in_batches_not_one_message_per_acknowledg
     refilled = next(consumer)  # a quarter of the prefetch free: fetched together
     assert refilled is not None
     assert len(consumer.message_cache) == 1
+
+
+def unacknowledged(broker: WakingRedisBroker, queue_name: str) -> int:
+    """Messages Redis still holds for ``queue_name``: kept until acknowledged."""
+    return broker.client.hlen(f"{broker.namespace}:{queue_name}.msgs")
+
+
+def test_an_acknowledged_message_leaves_redis(waking_broker):
+    for n in range(3):
+        waking_broker.enqueue(deliver_webhook.message(n))
+    consumer = waking_broker.consume("webhooks", prefetch=8, timeout=1000)
+    taken = [next(consumer) for _ in range(3)]
+
+    consumer.ack(taken[0])
+    assert unacknowledged(waking_broker, "webhooks") == 2
+    for message in taken[1:]:
+        consumer.ack(message)
+
+    assert unacknowledged(waking_broker, "webhooks") == 0
+    assert consumer.outstanding_message_count == 0
+
+
+def test_acks_made_at_the_same_moment_travel_together(waking_broker, monkeypatch):
+    for n in range(20):
+        waking_broker.enqueue(deliver_webhook.message(n))
+    consumer = waking_broker.consume("webhooks", prefetch=40, timeout=1000)
+    taken = [next(consumer) for _ in range(20)]
+    sent, first_sent, release = [], threading.Event(), threading.Event()
+    pipeline = waking_broker.client.pipeline
+
+    def held_pipeline(*args, **kwargs):
+        real = pipeline(*args, **kwargs)
+        execute = real.execute
+
+        def execute_when_released(*a, **kw):
+            sent.append(len(real.command_stack))
+            first_sent.set()
+            release.wait(5)
+            return execute(*a, **kw)
+
+        real.execute = execute_when_released
+        return real
+
+    monkeypatch.setattr(waking_broker.client, "pipeline", held_pipeline)
+    first = threading.Thread(target=consumer.ack, args=(taken[0],))
+    first.start()
+    first_sent.wait(5)
+    others = [threading.Thread(target=consumer.ack, args=(message,)) for message in taken[1:]]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: len(consumer.acks._queued) == 19)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+
+    assert sent == [1, 19]  # the first alone, the 19 that came meanwhile in one round trip
+    assert unacknowledged(waking_broker, "webhooks") == 0
+
+
+def test_an_ack_redis_cannot_take_fails_as_dramatiq_expects_so_that_it_is_retried():
+    unreachable = WakingRedisBroker(url="redis://127.0.0.1:1", namespace="courier-test-unreachable")
+    consumer = unreachable.consume("webhooks", prefetch=8, timeout=1000)
+    message = MessageProxy(deliver_webhook.message(1).copy(options={"redis_message_id": "1"}))
+
+    with pytest.raises(ConnectionClosed):  # Dramatiq's worker retries the ack until Redis is back
+        consumer.ack(message)
