@@ -22,6 +22,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from telemetry.log_batches import BatchedStreamHandler
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # An id a client may choose: short, and nothing that could break a log line or a header.
@@ -144,12 +146,20 @@ def configure_logging(level: str = "INFO") -> None:
     logging.config.dictConfig(logging_config(level))
 
 
-def use_json_formatter() -> None:
-    """Keep the handlers a host process installed (the dramatiq CLI pipes each worker's lines to its
-    parent) but give them the JSON formatter."""
+def use_json_lines_in_batches() -> None:
+    """Inside a ``dramatiq workers`` process: keep the stream the host gave (a pipe its parent relays to
+    stdout), but write JSON lines to it, in batches (``telemetry/log_batches.py``)."""
     root = logging.getLogger()
     if not root.handlers:
         configure_logging()
-        return
-    for handler in root.handlers:
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+            handler = BatchedStreamHandler(handler.stream)
+            root.addHandler(handler)
         handler.setFormatter(JsonFormatter())
+
+
+def flush_handlers() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()

@@ -38,7 +38,11 @@ class RequestIdPropagation(Middleware):
 
 
 class JsonLogs(Middleware):
-    """Inside ``dramatiq workers``, whose processes pipe their log lines to the parent: JSON lines."""
+    """Inside ``dramatiq workers``, whose processes pipe their log lines to the parent: JSON lines, in
+    batches, every one of them out before the process closes its pipe."""
 
     def after_process_boot(self, broker):
-        logs.use_json_formatter()
+        logs.use_json_lines_in_batches()
+
+    def after_worker_shutdown(self, broker, worker):
+        logs.flush_handlers()

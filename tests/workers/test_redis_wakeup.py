@@ -126,3 +126,14 @@ def test_an_ack_redis_cannot_take_fails_as_dramatiq_expects_so_that_it_is_retrie
 
     with pytest.raises(ConnectionClosed):  # Dramatiq's worker retries the ack until Redis is back
         consumer.ack(message)
+
+
+def test_acks_still_go_through_after_redis_forgot_its_scripts(waking_broker):
+    waking_broker.enqueue(deliver_webhook.message(1))
+    consumer = waking_broker.consume("webhooks", prefetch=8, timeout=1000)
+    message = next(consumer)
+    waking_broker.client.script_flush()  # as a Redis restarted without persistence would have
+
+    consumer.ack(message)
+
+    assert unacknowledged(waking_broker, "webhooks") == 0
