@@ -23,6 +23,7 @@ from models.db import db
 from models.errors import InvalidInput
 from models.keys import MARKETPLACE, OPERATOR, PARTNER
 from workers import delivery, processing_window, reconcile
+from workers.dispatch import after_commit
 
 bp = Blueprint("orders", __name__)
 logger = logging.getLogger(__name__)
@@ -43,9 +44,11 @@ def _notify_partner(order: orders.Order, event_type: str) -> deliveries.Delivery
     )
 
 
-def _after_commit(order: orders.Order, webhook: deliveries.Delivery) -> None:
-    delivery.enqueue(webhook)
-    processing_window.schedule_close(order)
+def _announce(order: orders.Order, webhook: deliveries.Delivery) -> None:
+    """After the commit: wake a worker for the webhook and start the window's timer, in one round trip."""
+    with after_commit():
+        delivery.enqueue(webhook)
+        processing_window.schedule_close(order)
 
 
 def _log_change(order: orders.Order, previous_status: str | None) -> None:
@@ -75,7 +78,7 @@ def place_order():
     placed = placement.place_order(
         body.prod_id, body.pricing_id, body.tpp_user_id, body.input, _window_seconds()
     )
-    _after_commit(placed.order, placed.webhook)
+    _announce(placed.order, placed.webhook)
     _log_change(placed.order, None)
     return orders.order_document(placed.order), 201
 
@@ -137,7 +140,8 @@ def add_order_input(order_id: str):
         before = _visible_order(order_id)
         order = settlement.add_input(before, body.input, _window_seconds())
         webhook = _notify_partner(order, orders.EVENT_INPUT_ADDED)
-    _after_commit(order, webhook)
-    reconcile.enqueue(order.id)
+    with after_commit():  # the three messages in one round trip
+        _announce(order, webhook)
+        reconcile.enqueue(order.id)
     _log_change(order, before.status)
     return orders.order_document(order)

@@ -5,7 +5,9 @@ sweeper sends every overdue row again. So a short burst of retries (tenacity) co
 and past that the send is given up with a warning rather than failing the request that wrote the row.
 
 Code that runs inside a transaction it does not own (a view wrapped by the idempotency layer) sends
-inside ``after_commit()``: the messages wait until the block ends, and are dropped if it fails.
+inside ``after_commit()``: the messages wait until the block ends, and are dropped if it fails. The
+block's messages are then sent together, in one round trip to Redis; code that sends several messages
+at once (an order's webhook and its window's timer) uses the block for that alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 import dramatiq
@@ -25,19 +27,27 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError)
 
 
+Held = tuple[dramatiq.Actor, tuple, float | None]  # an actor, its arguments, a delay in seconds
+
+
 @retry(
     retry=retry_if_exception_type(TRANSIENT),
     stop=stop_after_attempt(4),
     wait=wait_exponential(multiplier=0.05, max=0.5),
     reraise=True,
 )
-def _send(actor: dramatiq.Actor, args: tuple, delay_ms: int | None) -> None:
-    actor.send_with_options(args=args, delay=delay_ms)
+def _send(messages: list[Held]) -> None:
+    # The Redis broker sends the messages together; a retry may send again some that went through
+    # (a wake-up or a timer twice), which their actors, idempotent, shrug off.
+    together = getattr(messages[0][0].broker, "enqueued_together", nullcontext)
+    with together():
+        for actor, args, delay_seconds in messages:
+            # Rounded up: a message delayed "until T" must not wake before T.
+            delay_ms = None if delay_seconds is None else max(0, math.ceil(delay_seconds * 1000))
+            actor.send_with_options(args=args, delay=delay_ms)
 
 
-_held: ContextVar[list[tuple[dramatiq.Actor, tuple, float | None]] | None] = ContextVar(
-    "held_messages", default=None
-)
+_held: ContextVar[list[Held] | None] = ContextVar("held_messages", default=None)
 
 
 @contextmanager
@@ -49,14 +59,14 @@ def after_commit() -> Iterator[None]:
     if _held.get() is not None:  # already inside one: the outer block sends
         yield
         return
-    held: list[tuple[dramatiq.Actor, tuple, float | None]] = []
+    held: list[Held] = []
     token = _held.set(held)
     try:
         yield
     finally:
         _held.reset(token)
-    for actor, args, delay_seconds in held:
-        dispatch(actor, *args, delay_seconds=delay_seconds)
+    if held:
+        _send_or_leave(held)
 
 
 def dispatch(actor: dramatiq.Actor, *args, delay_seconds: float | None = None) -> bool:
@@ -65,11 +75,14 @@ def dispatch(actor: dramatiq.Actor, *args, delay_seconds: float | None = None) -
     if held is not None:
         held.append((actor, args, delay_seconds))
         return True
-    # Rounded up: a message delayed "until T" must not wake before T.
-    delay_ms = None if delay_seconds is None else max(0, math.ceil(delay_seconds * 1000))
+    return _send_or_leave([(actor, args, delay_seconds)])
+
+
+def _send_or_leave(messages: list[Held]) -> bool:
     try:
-        _send(actor, args, delay_ms)
+        _send(messages)
     except TRANSIENT:
-        logger.warning("broker unreachable; %s%r left for the sweeper", actor.actor_name, args, exc_info=True)
+        left = ", ".join(f"{actor.actor_name}{args!r}" for actor, args, _ in messages)
+        logger.warning("broker unreachable; %s left for the sweeper", left, exc_info=True)
         return False
     return True

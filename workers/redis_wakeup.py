@@ -10,13 +10,17 @@ message arriving and costs nothing while nothing does.
 Tokens are hints, never the truth: a consumer always fetches through Dramatiq's own script, a stale
 token costs one empty fetch, and a lost one only means waiting out the timeout as before.
 
-The consumer also spends fewer round trips under load: a full one fetches again in batches, and its
+Both sides also spend fewer round trips: a message and its token travel together, as do the messages
+a request sends in one ``enqueued_together()`` block; a full consumer fetches again in batches, and its
 acknowledgements travel together (workers/redis_acks.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
@@ -24,6 +28,7 @@ from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
 
 from workers.redis_acks import ack_together
+from workers.redis_pipeline import Pipeline
 
 # Enough tokens to wake every consumer that could be waiting; more would only be stale.
 MAX_TOKENS = 1000
@@ -42,21 +47,49 @@ REFILL_SHARE = 0.25
 
 
 class WakingRedisBroker(RedisBroker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._together: ContextVar[Pipeline | None] = ContextVar(
+            f"enqueued_together_{id(self)}", default=None
+        )
+
     def wake_key(self, queue_name: str) -> str:
         return f"{self.namespace}:{queue_name}.wake"
 
+    @contextmanager
+    def enqueued_together(self) -> Iterator[None]:
+        """The messages enqueued in the block reach Redis when it ends, with their wake-up tokens, in one
+        round trip (an order's webhook and its window's timer); none does if the block raises."""
+        if self._together.get() is not None:  # inside another block: it sends
+            yield
+            return
+        pipeline = Pipeline(self)
+        token = self._together.set(pipeline)
+        try:
+            yield
+        finally:
+            self._together.reset(token)
+        if pipeline:
+            pipeline.send()
+
     def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
-        enqueued = super().enqueue(message, delay=delay)
-        if delay is not None and delay > DELAY_QUEUE_WAIT_SECONDS * 1000:
-            # The delay queue's consumer looks at least this often anyway, long before the message is
-            # due: a token would cost a round trip (a third of an order's Redis time) for nothing.
-            return enqueued
-        key = self.wake_key(enqueued.queue_name)
-        pipeline = self.client.pipeline(transaction=False)
-        pipeline.lpush(key, 1)
-        pipeline.ltrim(key, 0, MAX_TOKENS - 1)
-        pipeline.execute()
+        with self.enqueued_together():
+            enqueued = super().enqueue(message, delay=delay)  # calls do_enqueue
+            # A message due later needs no token: the delay queue's consumer looks at least every
+            # DELAY_QUEUE_WAIT_SECONDS anyway, long before it is due.
+            if delay is None or delay <= DELAY_QUEUE_WAIT_SECONDS * 1000:
+                key = self.wake_key(enqueued.queue_name)
+                pipeline = self._together.get()
+                assert pipeline is not None
+                pipeline.command("LPUSH", key, 1)
+                pipeline.command("LTRIM", key, 0, MAX_TOKENS - 1)
         return enqueued
+
+    def do_enqueue(self, queue_name: str, message_id: str, data: bytes) -> None:
+        # RedisBroker.enqueue's call of its script, added to the block's round trip instead of its own.
+        pipeline = self._together.get()
+        assert pipeline is not None, "enqueue() opens the block"
+        pipeline.script("enqueue", queue_name, message_id, data)
 
     @property
     def consumer_class(self):

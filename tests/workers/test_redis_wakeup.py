@@ -137,3 +137,57 @@ def test_acks_still_go_through_after_redis_forgot_its_scripts(waking_broker):
     consumer.ack(message)
 
     assert unacknowledged(waking_broker, "webhooks") == 0
+
+
+def count_round_trips(broker: WakingRedisBroker, monkeypatch) -> list[int]:
+    """Each pipeline the broker's client sends, by its number of commands."""
+    sent: list[int] = []
+    pipeline = broker.client.pipeline
+
+    def counted(*args, **kwargs):
+        real = pipeline(*args, **kwargs)
+        execute = real.execute
+
+        def execute_and_count(*a, **kw):
+            sent.append(len(real.command_stack))
+            return execute(*a, **kw)
+
+        real.execute = execute_and_count
+        return real
+
+    monkeypatch.setattr(broker.client, "pipeline", counted)
+    return sent
+
+
+def test_a_message_and_its_wake_up_token_travel_in_one_round_trip(waking_broker, monkeypatch):
+    sent = count_round_trips(waking_broker, monkeypatch)
+
+    waking_broker.enqueue(deliver_webhook.message(1))
+
+    assert sent == [3]  # the enqueue, and the token pushed and trimmed
+    assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 1
+
+
+def test_messages_enqueued_together_reach_redis_when_the_block_ends_in_one_round_trip(
+    waking_broker, monkeypatch
+):
+    sent = count_round_trips(waking_broker, monkeypatch)
+
+    with waking_broker.enqueued_together():
+        waking_broker.enqueue(deliver_webhook.message(1))
+        waking_broker.enqueue(deliver_webhook.message(2), delay=60_000)  # a timer: no token
+        assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 0
+
+    assert sent == [4]
+    assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 1
+    assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks.DQ") == 1
+    assert tokens(waking_broker, "webhooks") == 1
+
+
+def test_a_block_that_raises_enqueues_nothing(waking_broker):
+    with pytest.raises(RuntimeError), waking_broker.enqueued_together():
+        waking_broker.enqueue(deliver_webhook.message(1))
+        raise RuntimeError("the caller changed its mind")
+
+    assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 0
+    assert tokens(waking_broker, "webhooks") == 0
