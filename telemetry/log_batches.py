@@ -70,5 +70,5 @@ class BatchedStreamHandler(logging.StreamHandler):
             self._has_lines.clear()  # before writing: a line arriving after this wakes the next round
             try:
                 self.flush()
-            except Exception:  # a closed stream (the process stopping): nothing left to write to
-                return
+            except Exception:  # the stream failed (closed as the process stops): those lines are lost,
+                continue  # as a StreamHandler's would be, and the next ones are tried again

@@ -32,16 +32,24 @@ class Pipeline:
     def send(self) -> list[object]:
         """Every call's reply, in order. Raises the first error among them (a ConnectionError, say)."""
         script = self.broker.scripts["dispatch"]
-        try:
-            return self._execute(script.sha)
-        except NoScriptError:  # Redis restarted (or was flushed) since it was loaded: load it again
+        replies = self._execute(script.sha, self._calls)
+        missing = [n for n, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            # Redis restarted (or was flushed) since the script was loaded: load it, and make again the
+            # calls that failed for want of it (the plain commands went through: not twice).
             script.sha = self.broker.client.script_load(script.script)
-            return self._execute(script.sha)
+            again = self._execute(script.sha, [self._calls[n] for n in missing])
+            for n, reply in zip(missing, again, strict=True):
+                replies[n] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
 
-    def _execute(self, sha: str) -> list[object]:
+    def _execute(self, sha: str, calls: list[tuple[bool, tuple]]) -> list[object]:
         broker, now = self.broker, current_millis()
         with broker.client.pipeline(transaction=False) as pipeline:
-            for is_script, args in self._calls:
+            for is_script, args in calls:
                 if not is_script:
                     pipeline.execute_command(*args)
                     continue
@@ -63,4 +71,4 @@ class Pipeline:
                     broker._max_unpack_size(),
                     *rest,
                 )
-            return pipeline.execute()
+            return pipeline.execute(raise_on_error=False)

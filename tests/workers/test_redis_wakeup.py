@@ -191,3 +191,12 @@ def test_a_block_that_raises_enqueues_nothing(waking_broker):
 
     assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 0
     assert tokens(waking_broker, "webhooks") == 0
+
+
+def test_messages_still_go_through_after_redis_forgot_its_scripts(waking_broker):
+    waking_broker.client.script_flush()  # as a Redis restarted without persistence would have
+
+    waking_broker.enqueue(deliver_webhook.message(1))
+
+    assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 1
+    assert tokens(waking_broker, "webhooks") == 1
