@@ -5,9 +5,10 @@ parent process, which reads it and writes it out, a system call or two on each s
 one line per webhook attempt, and a ``py-spy`` profile put that relay at a tenth of the worker's CPU
 (docs/PERFORMANCE.md). Here a line waits at most ``interval`` seconds to travel with the others of its
 moment; a warning or an error goes at once, with everything before it, so that nothing is reordered
-and a failure is never late. Every line still reaches the stream: the handler is flushed when the
-worker stops and when the interpreter exits. Only a process killed outright loses its last
-``interval`` of lines (informational ones), as it loses whatever it had in flight.
+and a failure is never late. Every line still reaches the stream: when the worker stops, the handler
+writes what it holds and every line after it at once (``stop_batching``), since Dramatiq closes the
+pipe and ends the process without the interpreter's exit hooks. Only a process killed outright loses
+its last ``interval`` of lines (informational ones), as it loses whatever it had in flight.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class BatchedStreamHandler(logging.StreamHandler):
         self.max_lines = max_lines
         self._pending: list[str] = []
         self._has_lines = threading.Event()
+        self._batching = True
         self._closed = False
         # Sleeps until there is something to write: an idle process does not wake up for its logs.
         threading.Thread(target=self._write_periodically, name="log-batches", daemon=True).start()
@@ -37,7 +39,11 @@ class BatchedStreamHandler(logging.StreamHandler):
         # Called with the handler's lock held (Handler.handle).
         try:
             self._pending.append(self.format(record) + self.terminator)
-            if record.levelno >= logging.WARNING or len(self._pending) >= self.max_lines:
+            if (
+                not self._batching
+                or record.levelno >= logging.WARNING
+                or len(self._pending) >= self.max_lines
+            ):
                 self._write_pending()
             else:
                 self._has_lines.set()
@@ -47,6 +53,15 @@ class BatchedStreamHandler(logging.StreamHandler):
     def flush(self) -> None:
         self.acquire()
         try:
+            self._write_pending()
+        finally:
+            self.release()
+
+    def stop_batching(self) -> None:
+        """Write what is held, and every line from now on as it comes."""
+        self.acquire()
+        try:
+            self._batching = False
             self._write_pending()
         finally:
             self.release()

@@ -154,12 +154,19 @@ def use_json_lines_in_batches() -> None:
         configure_logging()
     for handler in list(root.handlers):
         if type(handler) is logging.StreamHandler:
+            batched = BatchedStreamHandler(handler.stream)
+            batched.setLevel(handler.level)
+            batched.filters = list(handler.filters)
             root.removeHandler(handler)
-            handler = BatchedStreamHandler(handler.stream)
-            root.addHandler(handler)
+            root.addHandler(batched)
+            handler = batched
         handler.setFormatter(JsonFormatter())
 
 
-def flush_handlers() -> None:
+def stop_batching() -> None:
+    """The worker is stopping: write what is held, and every line after it at once."""
     for handler in logging.getLogger().handlers:
-        handler.flush()
+        if isinstance(handler, BatchedStreamHandler):
+            handler.stop_batching()
+        else:
+            handler.flush()

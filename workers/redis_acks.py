@@ -25,8 +25,10 @@ def ack_together(broker: RedisBroker, queue_name: str) -> GroupCommit[str, objec
         pipeline = Pipeline(broker)
         for message_id in message_ids:
             pipeline.script("ack", queue_name, message_id)
-        return pipeline.send()
+        # An error Redis answers one call with (out of memory, say) is that ack's alone: it is returned
+        # in its place, for its own greenlet to raise.
+        return pipeline.send(raise_on_error=False)
 
-    # One pipeline succeeds or fails as a whole (Redis gone): trying each ack alone would only repeat
-    # the failure, once per greenlet waiting.
+    # A connection that fails fails the whole batch: trying each ack alone would only repeat the
+    # failure, once per greenlet waiting.
     return GroupCommit(ack_many, retry_items_alone=False)

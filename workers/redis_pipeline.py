@@ -29,21 +29,30 @@ class Pipeline:
         """A plain Redis command: ``command("LPUSH", key, 1)``."""
         self._calls.append((False, args))
 
-    def send(self) -> list[object]:
-        """Every call's reply, in order. Raises the first error among them (a ConnectionError, say)."""
+    def send(self, raise_on_error: bool = True) -> list[object]:
+        """Every call's reply, in order. Raises the first error among them, or (``raise_on_error``
+        False) returns each error in its call's place; a connection that fails always raises."""
         script = self.broker.scripts["dispatch"]
         replies = self._execute(script.sha, self._calls)
         missing = [n for n, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if missing:
-            # Redis restarted (or was flushed) since the script was loaded: load it, and make again the
-            # calls that failed for want of it (the plain commands went through: not twice).
+            # Redis restarted (or was flushed) since the script was loaded: load it, and send again
+            # from the first call that failed for want of it, so that a wake-up token still follows
+            # its message (a token sent twice costs a consumer one empty fetch).
             script.sha = self.broker.client.script_load(script.script)
-            again = self._execute(script.sha, [self._calls[n] for n in missing])
-            for n, reply in zip(missing, again, strict=True):
+            again = [
+                n
+                for n in range(missing[0], len(self._calls))
+                if not self._calls[n][0] or isinstance(replies[n], NoScriptError)
+            ]
+            for n, reply in zip(
+                again, self._execute(script.sha, [self._calls[n] for n in again]), strict=True
+            ):
                 replies[n] = reply
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
+        if raise_on_error:
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
         return replies
 
     def _execute(self, sha: str, calls: list[tuple[bool, tuple]]) -> list[object]:

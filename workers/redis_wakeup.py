@@ -27,6 +27,7 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
 
+from workers.group_commit import WriterStopped
 from workers.redis_acks import ack_together
 from workers.redis_pipeline import Pipeline
 
@@ -59,7 +60,9 @@ class WakingRedisBroker(RedisBroker):
     @contextmanager
     def enqueued_together(self) -> Iterator[None]:
         """The messages enqueued in the block reach Redis when it ends, with their wake-up tokens, in one
-        round trip (an order's webhook and its window's timer); none does if the block raises."""
+        round trip (an order's webhook and its window's timer); none does if the block raises. The
+        block's end raises what sending raised: use it through ``workers.dispatch.after_commit``,
+        which retries a failed send and leaves the messages to the sweeper after that."""
         if self._together.get() is not None:  # inside another block: it sends
             yield
             return
@@ -110,13 +113,18 @@ class _WakingConsumer(_RedisConsumer):
         self.acks = ack_together(broker, queue_name)
 
     def ack(self, message):
-        # As Dramatiq's consumer acks, but together with the process's other acks of the moment.
+        # As Dramatiq's consumer acks, but together with the process's other acks of the moment. A batch
+        # whose sender was stopped mid-way may or may not have gone through: Dramatiq's worker sends
+        # again an ack that raised ConnectionClosed, as it does when Redis is gone, and the script
+        # acknowledges a message once however often it is told.
         try:
-            self.acks.submit(message.options["redis_message_id"])
-        except redis.ConnectionError as e:
+            reply = self.acks.submit(message.options["redis_message_id"])
+        except (redis.ConnectionError, WriterStopped) as e:
             raise ConnectionClosed(e) from None
         finally:
             self.queued_message_ids.discard(message.message_id)
+        if isinstance(reply, Exception):  # refused by Redis, as Dramatiq's own ack would have been
+            raise reply
 
     def __next__(self):
         if not self.message_cache and self.outstanding_message_count > self.refill_at:

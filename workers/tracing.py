@@ -45,4 +45,6 @@ class JsonLogs(Middleware):
         logs.use_json_lines_in_batches()
 
     def after_worker_shutdown(self, broker, worker):
-        logs.flush_handlers()
+        # Dramatiq logs a last line or two, then closes the pipe and ends the process without the
+        # interpreter's exit hooks: nothing may wait in a batch from here on.
+        logs.stop_batching()

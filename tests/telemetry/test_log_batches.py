@@ -85,3 +85,14 @@ def test_lines_keep_coming_out_after_an_idle_spell(logged):
 
     wait_until(lambda: len(stream.writes) == 2, timeout=5)
     assert stream.lines() == ["INFO first", "INFO second"]
+
+
+def test_once_batching_stops_what_was_held_and_every_later_line_are_written_at_once(logged):
+    logger, stream, handler = logged
+    logger.info("held")
+
+    handler.stop_batching()
+    assert stream.lines() == ["INFO held"]
+    logger.info("last words")
+
+    assert stream.lines() == ["INFO held", "INFO last words"]

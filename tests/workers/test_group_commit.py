@@ -84,6 +84,7 @@ def test_a_failed_batch_is_written_again_one_by_one_so_only_the_bad_item_fails()
         ["bad"],
         ["c"],
     ]
+    assert group.submit("e") == "E"
 
 
 def test_where_no_item_can_fail_alone_a_failed_batch_fails_each_writer_without_writing_again():

@@ -13,6 +13,8 @@ from dramatiq.errors import ConnectionClosed
 from tests.conftest import SERVICE_TIER
 from tests.helpers import wait_until
 from workers.delivery import deliver_webhook
+from workers.group_commit import WriterStopped
+from workers.redis_pipeline import Pipeline
 from workers.redis_wakeup import WakingRedisBroker
 
 pytestmark = pytest.mark.skipif(not SERVICE_TIER, reason="the waking broker is the Redis broker")
@@ -128,15 +130,34 @@ def test_an_ack_redis_cannot_take_fails_as_dramatiq_expects_so_that_it_is_retrie
         consumer.ack(message)
 
 
+def forget_scripts(broker: WakingRedisBroker) -> None:
+    """As if Redis had restarted without persistence since the broker loaded its script: its calls
+    answer NOSCRIPT (done to this broker's handle alone, not to the server other tests share)."""
+    broker.scripts["dispatch"].sha = "0" * 40
+
+
 def test_acks_still_go_through_after_redis_forgot_its_scripts(waking_broker):
     waking_broker.enqueue(deliver_webhook.message(1))
     consumer = waking_broker.consume("webhooks", prefetch=8, timeout=1000)
     message = next(consumer)
-    waking_broker.client.script_flush()  # as a Redis restarted without persistence would have
+    forget_scripts(waking_broker)
 
     consumer.ack(message)
 
     assert unacknowledged(waking_broker, "webhooks") == 0
+
+
+def test_an_ack_whose_batch_was_cut_short_is_sent_again_by_dramatiq(waking_broker, monkeypatch):
+    waking_broker.enqueue(deliver_webhook.message(1))
+    consumer = waking_broker.consume("webhooks", prefetch=8, timeout=1000)
+    message = next(consumer)
+
+    def stopped_mid_batch(item):
+        raise WriterStopped()
+
+    monkeypatch.setattr(consumer.acks, "submit", stopped_mid_batch)
+    with pytest.raises(ConnectionClosed):  # what Dramatiq's worker retries, as when Redis is gone
+        consumer.ack(message)
 
 
 def count_round_trips(broker: WakingRedisBroker, monkeypatch) -> list[int]:
@@ -193,10 +214,59 @@ def test_a_block_that_raises_enqueues_nothing(waking_broker):
     assert tokens(waking_broker, "webhooks") == 0
 
 
-def test_messages_still_go_through_after_redis_forgot_its_scripts(waking_broker):
-    waking_broker.client.script_flush()  # as a Redis restarted without persistence would have
+def test_messages_still_go_through_after_redis_forgot_its_scripts_with_the_token_after_them(
+    waking_broker, monkeypatch
+):
+    forget_scripts(waking_broker)
+    sent = count_round_trips(waking_broker, monkeypatch)
 
     waking_broker.enqueue(deliver_webhook.message(1))
 
+    # Refused for want of the script, then sent again with its token after it, so that a consumer the
+    # token wakes finds the message.
+    assert sent == [3, 3]
     assert waking_broker.client.llen(f"{waking_broker.namespace}:webhooks") == 1
-    assert tokens(waking_broker, "webhooks") == 1
+    assert tokens(waking_broker, "webhooks") >= 1
+
+
+class RecordedPipeline:
+    """A redis-py pipeline that records its commands and sends nothing."""
+
+    def __init__(self):
+        self.commands: list[tuple] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def evalsha(self, sha, numkeys, *keys_and_args):
+        self.commands.append(keys_and_args)
+
+    def execute(self, raise_on_error=True):
+        return [None] * len(self.commands)
+
+
+def test_the_pipelines_script_calls_are_those_dramatiq_makes(waking_broker, monkeypatch):
+    """workers/redis_pipeline.py repeats what RedisBroker._dispatch passes its script: a Dramatiq upgrade
+    that changes it fails here."""
+    monkeypatch.setattr("dramatiq.brokers.redis.current_millis", lambda: 1_000)
+    monkeypatch.setattr("workers.redis_pipeline.current_millis", lambda: 1_000)
+    dramatiq_calls = []
+
+    class RecordedScript:
+        sha = waking_broker.scripts["dispatch"].sha
+
+        def __call__(self, keys, args):
+            dramatiq_calls.append((*keys, *args))
+
+    monkeypatch.setitem(waking_broker.scripts, "dispatch", RecordedScript())
+    waking_broker.do_ack("webhooks", "message-1")
+    recorded = RecordedPipeline()
+    monkeypatch.setattr(waking_broker.client, "pipeline", lambda **_: recorded)
+    pipeline = Pipeline(waking_broker)
+    pipeline.script("ack", "webhooks", "message-1")
+    pipeline.send()
+
+    assert recorded.commands == dramatiq_calls

@@ -120,3 +120,4 @@ def test_every_attempt_is_in_the_logs_by_the_time_a_stopped_worker_exits(
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     logged = [line["delivery_id"] for line in lines if line.get("event") == "webhook.attempt"]
     assert sorted(logged) == sorted(row.id for row in rows)
+    assert lines[-1]["message"] == "Worker has been shut down."  # Dramatiq's last word, too
