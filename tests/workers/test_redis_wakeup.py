@@ -84,28 +84,41 @@ def test_an_acknowledged_message_leaves_redis(waking_broker):
     assert consumer.outstanding_message_count == 0
 
 
+def count_round_trips(broker: WakingRedisBroker, monkeypatch, before_sending=None) -> list[int]:
+    """Each pipeline the broker's client sends, by its number of commands; ``before_sending()`` is
+    called as each is about to go (to hold it, say)."""
+    sent: list[int] = []
+    pipeline = broker.client.pipeline
+
+    def counted(*args, **kwargs):
+        real = pipeline(*args, **kwargs)
+        execute = real.execute
+
+        def execute_and_count(*a, **kw):
+            sent.append(len(real.command_stack))
+            if before_sending is not None:
+                before_sending()
+            return execute(*a, **kw)
+
+        real.execute = execute_and_count
+        return real
+
+    monkeypatch.setattr(broker.client, "pipeline", counted)
+    return sent
+
+
 def test_acks_made_at_the_same_moment_travel_together(waking_broker, monkeypatch):
     for n in range(20):
         waking_broker.enqueue(deliver_webhook.message(n))
     consumer = waking_broker.consume("webhooks", prefetch=40, timeout=1000)
     taken = [next(consumer) for _ in range(20)]
-    sent, first_sent, release = [], threading.Event(), threading.Event()
-    pipeline = waking_broker.client.pipeline
+    first_sent, release = threading.Event(), threading.Event()
 
-    def held_pipeline(*args, **kwargs):
-        real = pipeline(*args, **kwargs)
-        execute = real.execute
+    def hold_until_released():
+        first_sent.set()
+        release.wait(5)
 
-        def execute_when_released(*a, **kw):
-            sent.append(len(real.command_stack))
-            first_sent.set()
-            release.wait(5)
-            return execute(*a, **kw)
-
-        real.execute = execute_when_released
-        return real
-
-    monkeypatch.setattr(waking_broker.client, "pipeline", held_pipeline)
+    sent = count_round_trips(waking_broker, monkeypatch, before_sending=hold_until_released)
     first = threading.Thread(target=consumer.ack, args=(taken[0],))
     first.start()
     first_sent.wait(5)
@@ -158,26 +171,6 @@ def test_an_ack_whose_batch_was_cut_short_is_sent_again_by_dramatiq(waking_broke
     monkeypatch.setattr(consumer.acks, "submit", stopped_mid_batch)
     with pytest.raises(ConnectionClosed):  # what Dramatiq's worker retries, as when Redis is gone
         consumer.ack(message)
-
-
-def count_round_trips(broker: WakingRedisBroker, monkeypatch) -> list[int]:
-    """Each pipeline the broker's client sends, by its number of commands."""
-    sent: list[int] = []
-    pipeline = broker.client.pipeline
-
-    def counted(*args, **kwargs):
-        real = pipeline(*args, **kwargs)
-        execute = real.execute
-
-        def execute_and_count(*a, **kw):
-            sent.append(len(real.command_stack))
-            return execute(*a, **kw)
-
-        real.execute = execute_and_count
-        return real
-
-    monkeypatch.setattr(broker.client, "pipeline", counted)
-    return sent
 
 
 def test_a_message_and_its_wake_up_token_travel_in_one_round_trip(waking_broker, monkeypatch):
