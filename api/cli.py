@@ -16,9 +16,11 @@ from api.deliveries import attempt_json, delivery_json
 from api.generic import conflicts
 from api.partners import partner_json
 from models import keys, partners, reconciliation, redelivery
+from models.base import isoformat
 from models.db import db
 from models.deliveries import STATES, Attempt
 from models.errors import DomainError
+from workers.broker import reaches_a_worker
 from workers.delivery import send_now
 
 partners_cli = AppGroup("partners", help="Manage partners (TPPs) and their endpoints.")
@@ -29,6 +31,16 @@ reconciliation_cli = AppGroup("reconciliation", help="Payment transactions and t
 
 def _emit(document: dict) -> None:
     click.echo(json.dumps(document, indent=2))
+
+
+def _say_if_no_worker_hears(woken: int) -> None:
+    if woken and not reaches_a_worker():
+        click.echo(
+            "note: REDIS_URL is not set, so this command's broker lives in this process alone. A running"
+            " `make run` sends these deliveries when its sweeper finds them overdue (SWEEPER_GRACE_SECONDS,"
+            " 60 s by default, plus up to 30 s); the API and the dashboard re-queue at once.",
+            err=True,
+        )
 
 
 def _fail(exc: DomainError) -> None:
@@ -76,6 +88,7 @@ def enable_partner(partner_id: str) -> None:
     except DomainError as exc:
         _fail(exc)
     send_now(released)
+    _say_if_no_worker_hears(len(released))
     _emit({"partner_id": partner_id, "endpoint_enabled": True, "released_deliveries": len(released)})
 
 
@@ -88,7 +101,13 @@ def rotate_secret(partner_id: str) -> None:
             secret, expires_at = partners.rotate_secret(partner_id)
     except DomainError as exc:
         _fail(exc)
-    _emit({"partner_id": partner_id, "webhook_secret": secret, "previous_secret_expires_at": str(expires_at)})
+    _emit(
+        {
+            "partner_id": partner_id,
+            "webhook_secret": secret,
+            "previous_secret_expires_at": isoformat(expires_at),
+        }
+    )
 
 
 @keys_cli.command("create")
@@ -157,6 +176,7 @@ def requeue_delivery(delivery_id: int) -> None:
         _fail(exc)
     if requeued:
         send_now([delivery_id])
+        _say_if_no_worker_hears(1)
     _emit({"delivery_id": delivery_id, "requeued": requeued})
 
 
@@ -179,6 +199,7 @@ def requeue_all(partner_id, state, event_type, since, until, dry_run) -> None:
             send_now(batch)
             requeued += len(batch)
             bar.update(len(batch))
+    _say_if_no_worker_hears(requeued)
     _emit({"dry_run": False, "requeued": requeued})
 
 

@@ -56,8 +56,26 @@ class InMemoryBroker(StubBroker):
     they fall due. Reported apart, they get the delay prefetch a Redis-backed worker gives them.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.worker_booted = False
+
     def get_declared_queues(self) -> set[str]:
         return set(self.queues) - self.delay_queues
+
+    def emit_before(self, signal: str, *args, **kwargs) -> None:
+        if signal == "worker_boot":
+            self.worker_booted = True
+        super().emit_before(signal, *args, **kwargs)
+
+
+def reaches_a_worker() -> bool:
+    """Whether a message sent from this process can reach a worker at all.
+
+    Through Redis, always. In memory, only when this process runs a worker itself (``make run``, the
+    tests): a CLI command beside ``make run`` has a broker of its own, which nobody consumes.
+    """
+    return not isinstance(broker, InMemoryBroker) or broker.worker_booted
 
 
 def build_broker() -> dramatiq.Broker:

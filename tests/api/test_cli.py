@@ -1,4 +1,5 @@
 import json
+import re
 
 from models import keys, partners
 from models.db import db
@@ -16,7 +17,7 @@ def test_partners_create_prints_the_id_key_and_secret_as_json(app, client):
     )
 
     assert result.exit_code == 0, result.output
-    created = json.loads(result.output)
+    created = json.loads(result.stdout)
     assert created["partner_id"].startswith("tpp_")
     assert created["webhook_secret"].startswith("whsec_")
     assert partners.get_partner(created["partner_id"]).webhook_url == "https://acme.example/hooks"
@@ -34,7 +35,7 @@ def test_partners_create_refuses_a_bad_url_and_writes_nothing(app):
 def test_keys_create_prints_a_working_key_of_the_role(app, client):
     result = invoke(app, "keys", "create", "--role", "marketplace")
 
-    created = json.loads(result.output)
+    created = json.loads(result.stdout)
     assert created["role"] == "marketplace"
     assert keys.authenticate(created["api_key"]).role == keys.MARKETPLACE
     assert client.post("/products", json={}, headers=auth(created["api_key"])).status_code == 403
@@ -60,8 +61,8 @@ def test_deliveries_requeue_all_dry_runs_then_requeues_with_a_progress_bar(app):
     dry = invoke(app, "deliveries", "requeue-all", "--partner", acme.id, "--dry-run")
     real = invoke(app, "deliveries", "requeue-all", "--partner", acme.id)
 
-    assert json.loads(dry.output) == {"dry_run": True, "would_requeue": 3}
-    assert '"requeued": 3' in real.output
+    assert json.loads(dry.stdout) == {"dry_run": True, "would_requeue": 3}
+    assert '"requeued": 3' in real.stdout
     assert Delivery.select().where(Delivery.state == deliveries.DEAD).count() == 0
 
 
@@ -75,9 +76,9 @@ def test_deliveries_list_show_and_requeue(app):
         row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
         Delivery.update(state=deliveries.DEAD).where(Delivery.id == row.id).execute()
 
-    listed = json.loads(invoke(app, "deliveries", "list", "--state", "dead").output)
-    shown = json.loads(invoke(app, "deliveries", "show", str(row.id)).output)
-    requeued = json.loads(invoke(app, "deliveries", "requeue", str(row.id)).output)
+    listed = json.loads(invoke(app, "deliveries", "list", "--state", "dead").stdout)
+    shown = json.loads(invoke(app, "deliveries", "show", str(row.id)).stdout)
+    requeued = json.loads(invoke(app, "deliveries", "requeue", str(row.id)).stdout)
 
     assert [d["id"] for d in listed["data"]] == [row.id]
     assert shown["webhook_id"] == row.webhook_id and shown["attempts"] == []
@@ -90,8 +91,32 @@ def test_partners_enable_and_rotate_secret(app):
     acme = factories.partner()
     partners.disable_endpoint(acme.id, "410 Gone")
 
-    enabled = json.loads(invoke(app, "partners", "enable", acme.id).output)
-    rotated = json.loads(invoke(app, "partners", "rotate-secret", acme.id).output)
+    enabled = json.loads(invoke(app, "partners", "enable", acme.id).stdout)
+    rotated = json.loads(invoke(app, "partners", "rotate-secret", acme.id).stdout)
 
     assert enabled["endpoint_enabled"] is True and partners.get_partner(acme.id).endpoint_enabled
     assert rotated["webhook_secret"].startswith("whsec_") and rotated["webhook_secret"] != acme.secret
+    # The same ISO 8601 form as the API's POST /partners/{id}/secret/rotate.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", rotated["previous_secret_expires_at"])
+
+
+def test_a_requeue_no_worker_can_hear_says_when_it_will_go(app, monkeypatch):
+    # A CLI command beside `make run` has an in-memory broker of its own: its wake-up reaches nobody.
+    from api import cli
+    from models import deliveries
+    from tests import factories
+
+    acme = factories.partner()
+    with db.atomic():
+        heard_row, unheard_row = (
+            deliveries.create_delivery(acme.id, "order.created", {"id": order_id})
+            for order_id in ("po_1", "po_2")
+        )
+        deliveries.Delivery.update(state=deliveries.DEAD).execute()
+    heard = invoke(app, "deliveries", "requeue", str(heard_row.id))
+    monkeypatch.setattr(cli, "reaches_a_worker", lambda: False)
+    unheard = invoke(app, "deliveries", "requeue", str(unheard_row.id))
+
+    assert heard.stderr == ""
+    assert "sweeper" in unheard.stderr and "the API and the dashboard re-queue at once" in unheard.stderr
+    assert json.loads(unheard.stdout) == {"delivery_id": unheard_row.id, "requeued": True}
