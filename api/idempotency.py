@@ -72,7 +72,7 @@ def fingerprint() -> str:
     raw = request.get_data(cache=True)
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's depth: the view says so
         body = raw
     return hashlib.sha256(f"{request.method}\n{request.path}\n".encode() + body).hexdigest()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from peewee import AutoField, ModelSelect
 
+from api.validation import parse_integer
 from models.base import older_than
 from models.errors import InvalidInput
 
@@ -21,12 +22,13 @@ MAX_LIMIT = 100
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = parse_integer(raw)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
             f"limit must be an integer from 1 to {MAX_LIMIT}.",
             fields={"limit": f"must be an integer from 1 to {MAX_LIMIT}"},
         )
-    return int(raw)
+    return limit
 
 
 def page_rows(
@@ -38,12 +40,12 @@ def page_rows(
     limit = parse_limit(params.get("limit"))
     cursor_id: str | int | None = params.get("starting_after")
     if cursor_id and isinstance(model.id, AutoField):
-        if not str(cursor_id).isdigit():
+        cursor_id = parse_integer(str(cursor_id))
+        if cursor_id is None:
             raise InvalidInput(
                 "starting_after must be an id from the previous page.",
                 fields={"starting_after": "must be an integer id"},
             )
-        cursor_id = int(cursor_id)
     if cursor_id:
         cursor = query.clone().where(model.id == cursor_id).first()
         if cursor is None:

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from models.catalogue import PRODUCT_TYPES
 from models.currencies import is_currency
 from models.deliveries import STATES
-from models.orders import ANSWERS, STATUSES
+from models.orders import ANSWERS, MAX_FIELDS, STATUSES
 
 
 def holds_nul(value: object) -> bool:
@@ -68,7 +68,7 @@ ShortText = Annotated[str, StringConstraints(max_length=200)]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Value = Annotated[str, StringConstraints(max_length=5000)]
 # A map of string to string, as the guide's ``meta``, ``input`` and ``output`` are.
-StringMap = Annotated[dict[Key, Value], Field(max_length=100)]
+StringMap = Annotated[dict[Key, Value], Field(max_length=MAX_FIELDS)]
 ProductType = Annotated[
     str, AfterValidator(_product_type), Field(json_schema_extra={"enum": list(PRODUCT_TYPES)})
 ]
@@ -133,7 +133,7 @@ class OrderAnswer(Body):
 
 
 class OrderInput(Body):
-    input: Annotated[dict[Key, Value], Field(min_length=1, max_length=100)]
+    input: Annotated[dict[Key, Value], Field(min_length=1, max_length=MAX_FIELDS)]
 
 
 class PartnerCreate(Body):

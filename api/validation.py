@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -15,6 +16,16 @@ Schema = TypeVar("Schema", bound=BaseModel)
 
 # Ids are 64-bit integers or short strings; the databases refuse to even compare with other values.
 MAX_INTEGER_ID = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def parse_integer(raw: str) -> int | None:
+    """``raw`` as a 64-bit integer of ASCII digits, or None. (``str.isdigit`` admits "²", which ``int``
+    refuses, and ``int`` reads a number too long for either database.)"""
+    if not _DIGITS.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value <= MAX_INTEGER_ID else None
 
 
 def _impossible_id(value: object) -> bool:
@@ -32,6 +43,12 @@ def refuse_impossible_input() -> None:
         raise InvalidInput(
             "The query string holds a NUL character.", fields={"query": "holds a NUL character"}
         )
+
+
+def refuse_nul_in_form() -> None:
+    """A form field holding a NUL character is refused: PostgreSQL cannot even compare with one."""
+    if any("\x00" in name + value for name, value in request.form.items(multi=True)):
+        raise InvalidInput("The form holds a NUL character.", fields={"form": "holds a NUL character"})
 
 
 def parse_body(schema: type[Schema]) -> Schema:
@@ -72,13 +89,14 @@ def parse_timestamp(name: str, raw: str) -> datetime:
     """An ISO 8601 query parameter as naive UTC, the form timestamps are stored in."""
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            # Year 1 ahead of UTC, or year 9999 behind it, has no UTC form: OverflowError.
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise InvalidInput(
             f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z.",
             fields={name: "must be an ISO 8601 timestamp"},
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

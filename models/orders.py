@@ -35,6 +35,9 @@ ANSWERS = {SUCCESSFUL: SUCCESSFUL, "Successful": SUCCESSFUL, NEED_MORE_INFO: NEE
 FINAL = (SUCCESSFUL, FAILED)
 ANSWERABLE = (PENDING, NEED_MORE_INFO)
 
+# The most fields an order's input (or a partner's output) holds, however many requests add them.
+MAX_FIELDS = 100
+
 EVENT_CREATED = "order.created"
 EVENT_INPUT_ADDED = "order.input_added"
 
@@ -204,11 +207,17 @@ def add_input(order: Order, fields: dict[str, str], window_seconds: float) -> Or
             fields={"input": f"the order is {order.status}"},
             code="invalid_transition",
         )
+    merged = {**order.input, **fields}
+    if len(merged) > MAX_FIELDS:
+        raise InvalidInput(
+            f"The order would hold {len(merged)} input fields; at most {MAX_FIELDS} are kept.",
+            fields={"input": f"would hold more than {MAX_FIELDS} fields with the order's own"},
+        )
     now = utcnow()
     changed = (
         Order.update(
             status=PENDING,
-            input={**order.input, **fields},
+            input=merged,
             updated_at=now,
             window_round=Order.window_round + 1,
             window_started_at=now,

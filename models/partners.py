@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime, timedelta
-from urllib.parse import urlparse
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from models.base import BaseModel, new_id, tuples, utcnow
 from models.errors import InvalidInput, NotFound
@@ -47,8 +48,13 @@ def new_signing_secret() -> str:
 
 
 def validate_webhook_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+    """An absolute http(s) URL, read by the parser the sender will use (urllib3's): one it cannot read
+    is refused now, rather than failing every delivery until the endpoint is disabled."""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:  # "http://[::1", "http://host:abc/", "http://exa mple.com/"
+        parsed = None
+    if parsed is None or parsed.scheme not in {"http", "https"} or not parsed.host or parsed.port == 0:
         raise InvalidInput(
             "The webhook URL must be an absolute http(s) URL.",
             fields={"webhook_url": "must be an absolute http(s) URL"},

@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import Blueprint, Flask, redirect, url_for
 from peewee import InterfaceError, OperationalError
 
+from api import validation
 from api.auth import current_principal
 from api.dashboard import catalogue, conflicts, deliveries, errors, orders, partners, session
 from api.dashboard.formatting import FILTERS
@@ -62,6 +63,7 @@ def conflict_count() -> int | None:
 
 
 bp.before_request(session.check_csrf)
+bp.before_request(validation.refuse_nul_in_form)
 bp.context_processor(lambda: {"csrf_token": session.csrf_token, "conflict_count": conflict_count})
 errors.register(bp)
 for area in (session, orders, catalogue, deliveries, partners, conflicts):

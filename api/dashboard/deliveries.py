@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from api.dashboard import charts
 from api.dashboard.session import login_required
 from api.deliveries import filters_from
+from api.validation import parse_integer
 from models import deliveries, delivery_stats, orders, partners, redelivery
 from models.base import utcnow
 from models.db import db
@@ -38,9 +39,10 @@ def _filters(values: Mapping[str, str]) -> tuple[redelivery.Filters, dict[str, A
 def _cursor(raw: str | None) -> deliveries.Delivery | None:
     if not raw:
         return None
-    if not raw.isdigit():
+    delivery_id = parse_integer(raw)
+    if delivery_id is None:
         raise InvalidInput("starting_after must be a delivery id from the previous page.")
-    return redelivery.get_delivery(int(raw))
+    return redelivery.get_delivery(delivery_id)
 
 
 @bp.get("/deliveries")

@@ -85,7 +85,10 @@ def _safe_next(target: str | None) -> str | None:
     """Only a dashboard path: the sign-in page must not send anyone to another site."""
     if not target:
         return None
-    parsed = urlparse(target)
+    try:
+        parsed = urlparse(target)
+    except ValueError:  # "http://[::1": not a URL at all
+        return None
     if parsed.scheme or parsed.netloc or not parsed.path.startswith(url_for("dashboard.home")):
         return None
     return target
@@ -111,11 +114,12 @@ def sign_in_with_key():
             else f"A {key.role} key cannot sign in to the dashboard; use a partner or operator key."
         )
         return render_template("dashboard/sign_in.html", error=error, next=request.form.get("next")), 400
+    target = _safe_next(request.form.get("next")) or url_for(HOME[key.role])
     session.clear()
     session.permanent = True
     session.update(key_id=key.id, role=key.role, signed_in_at=time.time(), name=_account_name(key))
     csrf_token()
-    return redirect(_safe_next(request.form.get("next")) or url_for(HOME[key.role]))
+    return redirect(target)
 
 
 @bp.post("/sign-out")

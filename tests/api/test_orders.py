@@ -213,6 +213,25 @@ def test_need_more_info_then_input_returns_the_order_to_pending_and_notifies_aga
     assert settled.status_code == 200
 
 
+def test_added_input_may_not_take_an_order_past_a_hundred_fields(client, marketplace, shop):
+    acme, product, price, user = shop
+    order = place(client, marketplace, product, price, user).get_json()  # two fields of its own
+    asked = {"status": "Need_more_info", "output": {"required_fields": "more"}}
+    client.post(f"/orders/{order['id']}", json=asked, headers=acme.headers)
+
+    too_many = client.patch(
+        f"/orders/{order['id']}", json={"input": {f"f{i}": "x" for i in range(99)}}, headers=marketplace
+    )
+    enough = client.patch(
+        f"/orders/{order['id']}", json={"input": {f"f{i}": "x" for i in range(98)}}, headers=marketplace
+    )
+
+    assert too_many.status_code == 400 and "input" in too_many.get_json()["error"]["fields"]
+    assert enough.status_code == 200 and len(enough.get_json()["input"]) == 100
+    events = [d.event_type for d in deliveries.Delivery.select().order_by(deliveries.Delivery.id)]
+    assert events == ["order.created", "order.input_added"]  # the refused request notified nobody
+
+
 def test_input_can_only_be_added_when_more_info_was_asked_for(client, marketplace, shop):
     acme, product, price, user = shop
     order = place(client, marketplace, product, price, user).get_json()

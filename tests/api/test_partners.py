@@ -82,3 +82,27 @@ def test_an_operator_creates_a_partner_over_the_api(client, operator):
     assert response.status_code == 201
     assert created["webhook_secret"].startswith("whsec_") and created["api_key"].startswith("ck_")
     assert client.get(f"/partners/{created['id']}", headers=auth(created["api_key"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",  # urlparse raises on it
+        "http://℀.com/",  # so it does here, after NFKC normalization
+        "http://127.0.0.1:abc/",  # the sender's parser (urllib3) reads none of these
+        "http://[::1]:99999/",
+        "http://exa mple.com/",
+        "http://acme.example:0/",
+    ],
+)
+def test_a_webhook_url_the_sender_could_not_request_is_refused_when_given(client, operator, url):
+    acme = factories.partner()
+    endpoint = partners.get_partner(acme.id).webhook_url
+
+    created = client.post("/partners", json={"name": "Acme", "webhook_url": url}, headers=operator)
+    moved = client.patch(f"/partners/{acme.id}", json={"webhook_url": url}, headers=acme.headers)
+
+    assert created.status_code == moved.status_code == 400
+    assert created.get_json()["error"]["fields"] == {"webhook_url": "must be an absolute http(s) URL"}
+    assert partners.Partner.select().count() == 1
+    assert partners.get_partner(acme.id).webhook_url == endpoint

@@ -1,4 +1,6 @@
-"""Input PostgreSQL cannot hold is refused as input, on every tier, before it reaches the database."""
+"""Input the databases or the parsers cannot take is refused as a 4xx, before it reaches them."""
+
+import pytest
 
 from models import keys
 from tests import factories
@@ -38,3 +40,33 @@ def test_an_id_no_row_can_have_finds_nothing_and_a_nul_in_the_query_is_refused(c
         client.get(f"/deliveries/{2**64}", headers=auth(factories.api_key(keys.OPERATOR))).status_code == 404
     )
     assert client.get("/orders?prod_id=a%00b", headers=marketplace).status_code == 400
+
+
+def test_a_body_nested_past_the_decoders_depth_is_malformed_json_with_or_without_an_idempotency_key(client):
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+    deep = "[" * 1100 + "]" * 1100
+
+    plain = client.post("/users", data=deep, headers=marketplace)
+    keyed = client.post("/users", data=deep, headers={**marketplace, "Idempotency-Key": "deep-1"})
+
+    assert plain.status_code == keyed.status_code == 400
+    assert keyed.get_json()["error"]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "starting_after=%C2%B2",  # "²" passes str.isdigit, not int()
+        "starting_after=99999999999999999999",  # past 64 bits: SQLite cannot even compare with it
+        "starting_after=" + "9" * 5000,  # past int()'s digit limit
+        "created_after=0001-01-01T00:00:00%2B01:00",  # no UTC form: before year 1
+        "created_before=9999-12-31T23:59:59-01:00",  # no UTC form: after year 9999
+    ],
+)
+def test_numbers_and_timestamps_out_of_any_range_are_400s(client, query):
+    operator = auth(factories.api_key(keys.OPERATOR))
+
+    response = client.get(f"/deliveries?{query}", headers=operator)
+
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["fields"]

@@ -1,6 +1,8 @@
 import re
 from datetime import timedelta
 
+import pytest
+
 from models import deliveries, partners
 from models.base import utcnow
 from models.deliveries import Attempt
@@ -155,3 +157,33 @@ def test_the_charts_show_the_last_hours_attempts(operator_browser):
     assert '1 succeeded</b>, <b class="failed">1 failed' in page
     assert re.search(r"<title>\d\d:\d\d UTC: 1 succeeded, 1 failed</title>", page)
     assert "Attempt latency, last hour" in page and "<title>p99: 120 ms</title>" in page
+
+
+def test_a_nul_character_in_a_form_is_refused_and_requeues_nothing(operator_browser, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    dead = factories.delivery(acme, deliveries.DEAD)
+
+    response = operator_browser.post("/dashboard/deliveries/requeue", {"partner_id": acme.id + "\x00"})
+
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+    assert deliveries.get_delivery(dead.id).state == deliveries.DEAD
+
+
+@pytest.mark.parametrize(
+    ("browser_fixture", "path"),
+    [
+        ("operator_browser", "/dashboard/deliveries?starting_after=%C2%B2"),
+        ("operator_browser", "/dashboard/deliveries?starting_after=99999999999999999999"),
+        ("operator_browser", "/dashboard/conflicts?starting_after=%C2%B2"),
+        ("operator_browser", "/dashboard/conflicts?starting_after=99999999999999999999"),
+        ("partner_browser", "/dashboard/orders?limit=%C2%B2"),
+        ("partner_browser", "/dashboard/products?limit=%C2%B2"),
+    ],
+)
+def test_a_cursor_or_limit_no_integer_can_be_is_a_400_page(request, browser_fixture, path):
+    browser = request.getfixturevalue(browser_fixture)
+    browser = browser[0] if isinstance(browser, tuple) else browser
+
+    response = browser.get(path)
+
+    assert response.status_code == 400 and "<html" in response.get_data(as_text=True)

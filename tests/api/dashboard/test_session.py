@@ -65,6 +65,16 @@ def test_sign_in_never_sends_anyone_off_the_dashboard(browser):
     assert response.location == "/dashboard/orders"
 
 
+def test_a_next_that_is_no_url_at_all_is_ignored(browser):
+    acme = factories.partner()
+
+    page = browser.get("/dashboard/sign-in?next=http://[::1")
+    response = browser.post("/dashboard/sign-in", {"api_key": acme.api_key, "next": "//[x"})
+
+    assert page.status_code == 200 and "[::1" not in page.get_data(as_text=True)
+    assert response.location == "/dashboard/orders"
+
+
 def test_the_session_cookie_is_httponly_and_samesite_lax_and_not_secure_in_development(browser):
     response = browser.sign_in(factories.partner().api_key)
 

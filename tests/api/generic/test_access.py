@@ -76,6 +76,24 @@ def test_if_none_match_answers_304_until_the_resource_changes(client, marketplac
     assert changed.get_json()["active"] is False
 
 
+def test_if_match_with_another_version_is_a_412_error_without_the_resource(client, marketplace):
+    buyer = factories.buyer()
+    etag = client.get(f"/generic/buyer/{buyer.id}/", headers=marketplace).headers["ETag"]
+
+    matched = client.get(f"/generic/buyer/{buyer.id}/", headers={**marketplace, "If-Match": etag})
+    other = client.get(f"/generic/buyer/{buyer.id}/", headers={**marketplace, "If-Match": '"x"'})
+
+    assert matched.status_code == 200
+    assert other.status_code == 412 and "ETag" not in other.headers
+    assert other.get_json() == {
+        "error": {
+            "code": "precondition_failed",
+            "message": "If-Match names no current version of this resource.",
+            "fields": {},
+        }
+    }
+
+
 def test_errors_carry_no_etag(client, marketplace):
     assert "ETag" not in client.get("/generic/buyer/999/", headers=marketplace).headers
 
