@@ -8,6 +8,7 @@ with the same message, and the marketplace reads the new status at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from peewee import ModelSelect
@@ -86,7 +87,8 @@ class AnswerForm:
 
     @classmethod
     def from_form(cls, form: MultiDict[str, str]) -> AnswerForm:
-        rows = list(zip(form.getlist("output_key"), form.getlist("output_value"), strict=False))
+        # Padded, not cut short: a name or a value without its partner is kept, and output() says so.
+        rows = list(zip_longest(form.getlist("output_key"), form.getlist("output_value"), fillvalue=""))
         return cls(form.get("status", ""), form.get("required_fields", ""), rows)
 
     def output(self) -> dict[str, str]:

@@ -197,6 +197,24 @@ def test_a_value_without_a_name_is_refused(partner_browser):
     assert 'value="PBX Over capacity"' in response.get_data(as_text=True)  # what was typed is kept
 
 
+def test_rows_sent_unpaired_lose_nothing_silently(partner_browser):
+    browser, acme, price = partner_browser
+    order = factories.order(price)
+
+    settled = browser.post(
+        f"/dashboard/orders/{order.id}/answer",
+        {"status": "Failed", "output_key": ["error", "ticket"], "output_value": ["PBX Over capacity"]},
+    )
+    unnamed = browser.post(
+        f"/dashboard/orders/{factories.order(price).id}/answer",
+        {"status": "Failed", "output_key": ["error"], "output_value": ["PBX Over capacity", "orphan"]},
+    )
+
+    assert settled.status_code == 302
+    assert orders.get_order(order.id).output == {"error": "PBX Over capacity", "ticket": ""}
+    assert unnamed.status_code == 400 and "give this value a name" in unnamed.get_data(as_text=True)
+
+
 def test_a_final_order_cannot_change_and_the_message_is_the_apis(partner_browser, client):
     browser, acme, price = partner_browser
     order = factories.order(price, status="Succesful", output={})
