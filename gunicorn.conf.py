@@ -16,8 +16,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2))
 # Threads are opt-in (WEB_THREADS > 1 runs the gthread worker), and measured worse for this API: a
 # gthread process accepts every keep-alive connection it can, so one process served all of a load
 # test's connections while the other idled, and its threads queued for the GIL between the order's
-# database and Redis round trips. Under benchmark 3's load the sync worker took 293 orders/s at 5.9 ms
-# of CPU an order, the gthread one (2 x 4) 125-148/s at 8.9-10.4 ms (docs/PERFORMANCE.md). The price: a
+# database and Redis round trips. Under benchmark 3's load, when this was chosen, the sync worker took
+# 293 orders/s at 5.9 ms of CPU an order, the gthread one (2 x 4) 125-148/s at 8.9-10.4 ms; orders have
+# become cheaper since, on the sync worker (docs/PERFORMANCE.md). The price: a
 # process answers one request at a time, so a slow one (a dashboard page over a large table) holds a
 # whole process meanwhile. The API's requests take milliseconds; WEB_CONCURRENCY is sized per dyno.
 threads = int(os.environ.get("WEB_THREADS", 1))

@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--no-demo-order", action="store_true", help="skip placing the demo order")
     args = parser.parse_args()
     configure_logging("WARNING")  # the banner and the demo order tell the story; logs only what is wrong
+    # Werkzeug sets its own logger to INFO when it first logs, and would write a line per request.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("demo_partner").setLevel(logging.INFO)
 
     # The demo partner is on this machine: let deliveries reach a loopback address. This must come before
