@@ -63,12 +63,19 @@ def parse_body(schema: type[Schema]) -> Schema:
 
 
 def query_params(*allowed: str) -> dict[str, str]:
-    """The query string, refusing parameters the route does not know (a typo should not be ignored)."""
+    """The query string, refusing parameters the route does not know (a typo should not be ignored), and
+    parameters given twice (which of the two was meant?)."""
     unknown = sorted(set(request.args) - set(allowed))
     if unknown:
         raise InvalidInput(
             f"Unknown query parameter(s): {', '.join(unknown)}.",
             fields={name: "is not a known parameter" for name in unknown},
+        )
+    repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
+    if repeated:
+        raise InvalidInput(
+            f"Query parameter(s) given more than once: {', '.join(repeated)}.",
+            fields={name: "is given more than once" for name in repeated},
         )
     return {name: request.args[name] for name in allowed if name in request.args}
 

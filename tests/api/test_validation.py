@@ -53,6 +53,15 @@ def test_a_body_nested_past_the_decoders_depth_is_malformed_json_with_or_without
     assert keyed.get_json()["error"]["code"] == "malformed_json"
 
 
+def test_a_query_parameter_given_twice_is_a_400_not_a_guess(client):
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+
+    response = client.get("/orders?status=Pending&status=Failed&limit=1", headers=marketplace)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["fields"] == {"status": "is given more than once"}
+
+
 @pytest.mark.parametrize(
     "query",
     [
