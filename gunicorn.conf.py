@@ -23,6 +23,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2))
 # whole process meanwhile. The API's requests take milliseconds; WEB_CONCURRENCY is sized per dyno.
 threads = int(os.environ.get("WEB_THREADS", 1))
 worker_class = "gthread" if threads > 1 else "sync"
+# Heroku's router ends TLS and says so in X-Forwarded-Proto, which gunicorn believes only from these
+# addresses. app.json sets *, since nothing but the router reaches a dyno: an https request's redirects
+# (/generic/buyer -> /generic/buyer/) then stay on https, where clients keep their Authorization header.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", 25))
 timeout = int(os.environ.get("WEB_TIMEOUT", 30))
 

@@ -177,11 +177,14 @@ def answer(order: Order, status: str, output: dict[str, str]) -> Order:
     if order.status == status and order.output == output:
         return order
     if order.status not in ANSWERABLE:
-        raise Conflict(
-            f"Order {order.id} is already {order.status}; it cannot become {status}.",
-            fields={"status": f"{order.status} is final"},
-            code="invalid_transition",
-        )
+        if order.status == status:  # the same final answer, with another output
+            message, field = f"Order {order.id} is already {status}, with another output.", "output"
+        else:
+            message, field = (
+                f"Order {order.id} is already {order.status}; it cannot become {status}.",
+                "status",
+            )
+        raise Conflict(message, fields={field: f"{order.status} is final"}, code="invalid_transition")
     if order.status == NEED_MORE_INFO and status == NEED_MORE_INFO:
         raise Conflict(
             f"Order {order.id} is already waiting for more information.",
@@ -200,7 +203,8 @@ def answer(order: Order, status: str, output: dict[str, str]) -> Order:
 
 
 def add_input(order: Order, fields: dict[str, str], window_seconds: float) -> Order:
-    """The marketplace supplies what the partner asked for: the order is Pending again, in a new window."""
+    """The marketplace supplies what the partner asked for: the order is Pending again, in a new window,
+    and unanswered (the output that asked for more is the previous round's)."""
     if order.status != NEED_MORE_INFO:
         raise Conflict(
             f"Order {order.id} is {order.status}; input can only be added when it is {NEED_MORE_INFO}.",
@@ -218,6 +222,7 @@ def add_input(order: Order, fields: dict[str, str], window_seconds: float) -> Or
         Order.update(
             status=PENDING,
             input=merged,
+            output=None,
             updated_at=now,
             window_round=Order.window_round + 1,
             window_started_at=now,

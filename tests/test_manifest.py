@@ -48,6 +48,7 @@ def test_gunicorn_takes_its_shape_from_the_environment(monkeypatch):
         "BIND_HOST": "127.0.0.1",
         "WEB_CONCURRENCY": "3",
         "WEB_THREADS": "1",
+        "FORWARDED_ALLOW_IPS": "*",
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -55,5 +56,6 @@ def test_gunicorn_takes_its_shape_from_the_environment(monkeypatch):
 
     assert config["bind"] == "127.0.0.1:5123"
     assert (config["workers"], config["threads"], config["worker_class"]) == (3, 1, "sync")
+    assert config["forwarded_allow_ips"] == "*"  # Heroku's X-Forwarded-Proto is believed
     assert config["graceful_timeout"] < 30  # inside the dyno's stop window
     assert config["logconfig_dict"]["formatters"]["json"]

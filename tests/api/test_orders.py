@@ -155,10 +155,17 @@ def test_a_final_order_cannot_change_but_an_identical_answer_is_accepted(client,
         f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers
     )
 
+    other_output = client.post(
+        f"/orders/{order['id']}", json={"status": "Failed", "output": {}}, headers=acme.headers
+    )
+
     assert repeat.status_code == 200
     assert change.status_code == 409
     assert change.get_json()["error"]["code"] == "invalid_transition"
-    assert orders.get_order(order["id"]).status == "Failed"
+    assert other_output.status_code == 409
+    assert other_output.get_json()["error"]["fields"] == {"output": "Failed is final"}
+    assert "with another output" in other_output.get_json()["error"]["message"]
+    assert orders.get_order(order["id"]).output == {"error": "PBX Over capacity"}
 
 
 def test_an_unknown_status_word_is_refused(client, marketplace, shop):
@@ -205,8 +212,13 @@ def test_need_more_info_then_input_returns_the_order_to_pending_and_notifies_aga
     assert resumed["status"] == "Pending" and resumed["processing"] is True
     assert resumed["input"]["engineer_appointment_date"] == "2026-12-01"
     assert resumed["input"]["sort_code"] == "11-22-33"
+    assert resumed["output"] is None  # no answer yet in this round; the webhook says so too
     events = [d.event_type for d in deliveries.Delivery.select().order_by(deliveries.Delivery.id)]
     assert events == ["order.created", "order.input_added"]
+    assert (
+        deliveries.Delivery.select().order_by(deliveries.Delivery.id.desc()).first().payload_json["output"]
+        is None
+    )
     settled = client.post(
         f"/orders/{order['id']}", json={"status": "Succesful", "output": {}}, headers=acme.headers
     )
