@@ -11,6 +11,8 @@ cost more CPU per delivery than the rest of the request (measured with py-spy wh
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,6 +24,8 @@ from urllib3.exceptions import TimeoutError as RequestTimeout
 from models.attempts import AttemptResult
 from models.deliveries import EXCERPT_CHARS
 from workers.egress import PUBLIC_ONLY_POOLS
+
+logger = logging.getLogger(__name__)
 
 HEADERS = {"User-Agent": "Courier-Webhooks/1.0", "Content-Type": "application/json"}
 # Keep-alive connections kept per partner host: as many as a worker process may have in flight to one
@@ -50,16 +54,19 @@ def _pool(allow_private: bool) -> urllib3.PoolManager:
     return pool
 
 
+_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """``Retry-After`` in seconds, whether given as seconds or as an HTTP date; None if unusable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):  # not str.isdigit: headers arrive as Latin-1, and "²" is a digit to it
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -109,7 +116,10 @@ def post(
         excerpt = f"[response body unreadable: {_describe(exc)}]"
     retry_after = None
     if response.status in (429, 503):
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        try:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except Exception:  # a partner's header must not turn an attempt into an error Dramatiq retries
+            logger.exception("unreadable Retry-After %r from %s", response.headers.get("Retry-After"), url)
     return AttemptResult(
         url=url,
         duration_ms=elapsed_ms(),

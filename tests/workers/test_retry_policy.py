@@ -52,6 +52,9 @@ def test_retry_after_is_read_as_seconds_or_as_a_date():
     assert parse_retry_after("Wed, 21 Oct 2099 07:28:00 GMT") > 10**9
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+    # Headers arrive as Latin-1: "²" passes str.isdigit, which float() refuses.
+    assert parse_retry_after("\xb2") is None and parse_retry_after("1\xb3") is None
+    assert parse_retry_after("9" * 400) is None and parse_retry_after("Wed, 99 Foo 0 99:99:99 GMT") is None
     assert now is not None
 
 
@@ -63,6 +66,17 @@ def test_a_429_retry_after_is_honoured(client, marketplace, receiver):
 
     first, second = receiver.wait_for(2)
     assert second.at - first.at >= 1.0  # the schedule alone would have come back after 0.1 s
+
+
+def test_an_unreadable_retry_after_is_an_attempt_on_the_schedule(client, marketplace, receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    receiver.will(Respond(503, headers={"Retry-After": "\xb2"}))  # the byte 0xB2, "²" in Latin-1
+
+    order_id = place_order(client, marketplace, acme)
+
+    receiver.wait_for(2)  # the schedule's retry (0.1 s in the tests)
+    logged = list(Attempt.select().join(Delivery).where(Delivery.order == order_id).order_by(Attempt.id))
+    assert [attempt.status_code for attempt in logged][:1] == [503]
 
 
 def test_a_retry_after_beyond_the_bound_is_capped(client, marketplace, receiver):
