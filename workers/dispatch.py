@@ -24,7 +24,14 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError)
+# Retried: the broker may be back within the burst (a restart; a failover, whose old primary answers
+# READONLY until the address moves). Any other broker error leaves the messages to the sweeper at once.
+TRANSIENT = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.ReadOnlyError,
+    dramatiq.errors.BrokerConnectionError,
+)
 
 
 Held = tuple[dramatiq.Actor, tuple, float | None]  # an actor, its arguments, a delay in seconds
@@ -81,8 +88,8 @@ def dispatch(actor: dramatiq.Actor, *args, delay_seconds: float | None = None) -
 def _send_or_leave(messages: list[Held]) -> bool:
     try:
         _send(messages)
-    except TRANSIENT:
+    except (redis.RedisError, dramatiq.errors.BrokerError):  # out of memory, say: the rows are committed
         left = ", ".join(f"{actor.actor_name}{args!r}" for actor, args, _ in messages)
-        logger.warning("broker unreachable; %s left for the sweeper", left, exc_info=True)
+        logger.warning("broker unavailable; %s left for the sweeper", left, exc_info=True)
         return False
     return True
