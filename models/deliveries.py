@@ -90,6 +90,7 @@ Delivery.add_index(
 Delivery.add_index(
     Delivery.index(Delivery.lease_expires_at, name="delivery_lapsing").where(Delivery.state == DELIVERING)
 )
+Delivery.add_index(Delivery.index(Delivery.partner, name="delivery_held").where(Delivery.state == HELD))
 
 
 class Attempt(BaseModel):

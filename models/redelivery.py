@@ -210,6 +210,31 @@ def requeue_batches(
         yield ids
 
 
+def stranded_query(limit: int = 1000) -> ModelSelect[Delivery]:
+    """Held deliveries whose partner's endpoint is enabled (the partial index delivery_held)."""
+    return (
+        Delivery.select(Delivery.id)
+        .join(Partner, on=(Delivery.partner == Partner.id))
+        .where((Delivery.state == HELD) & Partner.disabled_at.is_null())
+        .limit(limit)
+    )
+
+
+def release_stranded(now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Held deliveries whose partner's endpoint is enabled, made due now.
+
+    Enabling an endpoint releases what is held (``release_held``), but a worker may hold a delivery it
+    claimed while the endpoint was disabled just after that release ran: nothing would wake it again.
+    """
+    now = now or utcnow()
+    ids = [row.id for row in stranded_query(limit)]
+    if ids:
+        Delivery.update(state=PENDING, next_attempt_at=now).where(
+            Delivery.id.in_(ids) & (Delivery.state == HELD)
+        ).execute()
+    return ids
+
+
 def release_held(partner_id: str, now: datetime | None = None) -> list[int]:
     """The partner's endpoint is enabled again: its held deliveries become due now."""
     now = now or utcnow()

@@ -2,8 +2,9 @@
 
 The clock runs it periodically and every worker runs it when it starts. It sends a message for each
 delivery that has been due for longer than the grace period, or whose worker died mid-attempt (its
-lease lapsed). A delivery in flight under a live lease is not touched, and a delivery whose message was
-not lost after all is claimed by one of the two messages only.
+lease lapsed), and releases each delivery held for an endpoint that is enabled again. A delivery in
+flight under a live lease is not touched, and a delivery whose message was not lost after all is
+claimed by one of the two messages only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 def sweep_deliveries(grace_seconds: float | None = None) -> None:
     """Idempotent: it only sends wake-ups, and a wake-up for a delivery not due claims nothing."""
     grace = settings.sweeper_grace_seconds if grace_seconds is None else grace_seconds
-    overdue = redelivery.overdue(grace_seconds=grace, limit=BATCH)
+    overdue = redelivery.overdue(grace_seconds=grace, limit=BATCH) + redelivery.release_stranded(limit=BATCH)
     for delivery_id in overdue:
         dispatch(deliver_webhook, delivery_id)
     if overdue:

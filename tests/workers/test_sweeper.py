@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from models import attempts, deliveries, keys, redelivery
+from models import attempts, deliveries, keys, partners, redelivery
 from models.base import utcnow
 from models.db import db
 from models.deliveries import Delivery
@@ -63,6 +63,22 @@ def test_a_delivery_due_within_the_grace_period_is_left_to_its_own_message():
     assert long_due.id in swept and just_due.id not in swept
 
 
+def test_a_delivery_held_just_as_its_endpoint_was_enabled_is_released_by_the_sweeper(receiver):
+    acme = factories.partner(webhook_url=receiver.url)
+    partners.disable_endpoint(acme.id, "410 Gone")
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
+    claim = attempts.claim(row.id, lease_seconds=60)  # a worker sees the endpoint disabled
+    assert claim.endpoint_disabled
+    partners.enable_endpoint(acme.id)  # an operator enables it meanwhile ...
+    assert redelivery.release_held(acme.id) == []  # ... and the release finds nothing held yet
+    assert attempts.hold(claim)  # then the worker holds it: nothing would wake it again
+
+    sweep_deliveries(grace_seconds=60)
+
+    (webhook,) = receiver.wait_for(1)
+    assert webhook.headers["webhook-id"] == row.webhook_id
+
+
 def test_a_dead_workers_deliveries_are_swept_even_behind_a_backlog_longer_than_a_batch():
     acme = factories.partner()
     backlog = [deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(3)]
@@ -84,11 +100,15 @@ def test_each_sweeper_query_is_answered_by_a_plain_scan_of_its_own_partial_index
     try:
         plans = [
             "\n".join(row[0] for row in db.execute_sql("EXPLAIN " + sql, params))
-            for sql, params in (query.sql() for query in redelivery.overdue_queries(grace_seconds=60))
+            for sql, params in (
+                query.sql()
+                for query in (*redelivery.overdue_queries(grace_seconds=60), redelivery.stranded_query())
+            )
         ]
     finally:
         db.execute_sql("RESET enable_seqscan")
 
     assert "Index Scan using delivery_due" in plans[0], plans[0]
     assert "Index Scan using delivery_lapsing" in plans[1], plans[1]
+    assert "Index Scan using delivery_held" in plans[2], plans[2]
     assert not any("Bitmap" in plan for plan in plans), plans
