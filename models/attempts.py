@@ -107,6 +107,18 @@ def claim(delivery_id: int, lease_seconds: float, now: datetime | None = None) -
     return claim_many([delivery_id], lease_seconds, now)[0]
 
 
+def seconds_until_due(delivery_id: int, now: datetime | None = None) -> float | None:
+    """How long until a delivery waiting for its attempt is due (<= 0: it is); None if it is not waiting."""
+    waiting = (
+        Delivery.select(Delivery.next_attempt_at)
+        .where((Delivery.id == delivery_id) & Delivery.state.in_((PENDING, RETRYING)))
+        .first()
+    )
+    if waiting is None or waiting.next_attempt_at is None:
+        return None
+    return (waiting.next_attempt_at - (now or utcnow())).total_seconds()
+
+
 def claim_many(
     delivery_ids: Sequence[int], lease_seconds: float, now: datetime | None = None
 ) -> list[Claim | None]:

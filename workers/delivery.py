@@ -109,12 +109,26 @@ def deliver_webhook(delivery_id: int) -> None:
     and a failure after the claim hands the delivery back first, so that the retry can take it."""
     claimed = claim_delivery(delivery_id)
     if claimed is None:
+        wake_again_if_early(delivery_id)
         return
     try:
         deliver(claimed)
     except BaseException:  # an error, or the worker stopping (Shutdown, GreenletExit)
         hand_back(claimed)
         raise
+
+
+# Hosts' clocks differ: by the clock of the worker it reaches, a wake-up may come a little before its row
+# is due (stamped by the API's host, or by another worker's). It is sent again for the rest of the wait,
+# rather than left to the sweeper for a minute and more. A wake-up further ahead than this is a stale
+# duplicate (the row was rescheduled since), and is dropped.
+EARLY_WAKE_UP_SECONDS = 5.0
+
+
+def wake_again_if_early(delivery_id: int) -> None:
+    wait = attempts.seconds_until_due(delivery_id)
+    if wait is not None and 0 < wait <= EARLY_WAKE_UP_SECONDS:
+        dispatch(deliver_webhook, delivery_id, delay_seconds=wait)
 
 
 def deliver(claim: attempts.Claim) -> None:

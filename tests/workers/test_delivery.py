@@ -287,3 +287,19 @@ def test_a_failure_after_the_claim_hands_the_delivery_back_at_once(monkeypatch, 
     handed_back = Delivery.get_by_id(row.id)
     assert handed_back.state == deliveries.PENDING and handed_back.lease_expires_at is None
     assert attempts.claim(row.id, lease_seconds=30) is not None  # the retry can take it at once
+
+
+def test_a_wake_up_a_little_early_by_the_workers_clock_comes_back_when_the_row_is_due(receiver):
+    # The API's host stamped the row 0.5 s ahead of this worker's clock.
+    acme = factories.partner(webhook_url=receiver.url)
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_1"})
+    Delivery.update(next_attempt_at=utcnow() + timedelta(seconds=0.5)).where(Delivery.id == row.id).execute()
+    stale = deliveries.create_delivery(acme.id, "order.created", {"id": "po_2"})
+    Delivery.update(next_attempt_at=utcnow() + timedelta(hours=2)).where(Delivery.id == stale.id).execute()
+
+    delivery.deliver_webhook(row.id)  # too early: nothing to claim yet
+    delivery.deliver_webhook(stale.id)  # a duplicate of a wake-up due in two hours: dropped
+
+    (webhook,) = receiver.wait_for(1, timeout=5)  # not the sweeper's minute and more
+    assert webhook.headers["webhook-id"] == row.webhook_id
+    assert Delivery.get_by_id(stale.id).state == deliveries.PENDING
