@@ -4,6 +4,11 @@ Redirects are not followed (a 3xx is a failure, as the best senders treat it), t
 bounded, and every failure, from a refused connection to a timeout, becomes a value rather than an
 exception, so the caller's schedule decides what happens next.
 
+The timeout bounds the whole attempt, not each wait for the network: a partner that answers a byte
+every few seconds would otherwise hold the request past its lease, and the delivery would be claimed
+and sent again while the first request is still open. That bound needs gevent, which the worker dyno
+runs on; in the embedded mode's threads (``make run``), only each wait for the network is bounded.
+
 The request goes through urllib3 directly, the engine under requests: a webhook needs none of what
 requests adds on top (cookies, hooks, proxies from the environment, redirect handling), and that layer
 cost more CPU per delivery than the rest of the request (measured with py-spy while benchmarking).
@@ -14,10 +19,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import urllib3
+from dramatiq.threading import is_gevent_active
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as RequestTimeout
 
@@ -73,6 +81,23 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
+class _DeadlinePassed(BaseException):
+    """Raised into an attempt that ran out of time. A BaseException, so that no library's ``except
+    Exception`` on the way takes it for an error of its own."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise ``_DeadlinePassed`` in the block once ``seconds`` have passed (under gevent)."""
+    if not is_gevent_active():
+        yield
+        return
+    import gevent
+
+    with gevent.Timeout(seconds, _DeadlinePassed):
+        yield
+
+
 def _read_excerpt(response: urllib3.BaseHTTPResponse) -> str:
     """The start of the body. The connection is kept for the next request only if the body was read
     to its end: the rest of a long one is not read (a partner may answer with anything)."""
@@ -92,28 +117,36 @@ def post(
     def elapsed_ms() -> int:
         return int((time.perf_counter() - started) * 1000)
 
+    timed_out = f"timed out after {timeout:g}s"
+    response = None
     try:
-        response = _pool(allow_private).request(
-            "POST",
-            url,
-            body=body,
-            headers={**HEADERS, **headers},
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            retries=False,
-            redirect=False,
-            preload_content=False,
-        )
-    except NewConnectionError as exc:  # urllib3 files it under timeouts; it is a refusal
-        return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
-    except RequestTimeout:
-        return AttemptResult(url=url, duration_ms=elapsed_ms(), error=f"timed out after {timeout:g}s")
-    except (HTTPError, OSError) as exc:
-        return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
-    try:
-        excerpt = _read_excerpt(response)
-    except (HTTPError, OSError) as exc:
-        response.close()
-        excerpt = f"[response body unreadable: {_describe(exc)}]"
+        with _deadline(timeout):
+            try:
+                response = _pool(allow_private).request(
+                    "POST",
+                    url,
+                    body=body,
+                    headers={**HEADERS, **headers},
+                    timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                    retries=False,
+                    redirect=False,
+                    preload_content=False,
+                )
+            except NewConnectionError as exc:  # urllib3 files it under timeouts; it is a refusal
+                return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
+            except RequestTimeout:
+                return AttemptResult(url=url, duration_ms=elapsed_ms(), error=timed_out)
+            except (HTTPError, OSError) as exc:
+                return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
+            try:
+                excerpt = _read_excerpt(response)
+            except (HTTPError, OSError) as exc:
+                response.close()
+                excerpt = f"[response body unreadable: {_describe(exc)}]"
+    except _DeadlinePassed:  # urllib3 has closed a connection it was still using; the response's is ours
+        if response is not None:
+            response.close()
+        return AttemptResult(url=url, duration_ms=elapsed_ms(), error=timed_out)
     retry_after = None
     if response.status in (429, 503):
         try:
