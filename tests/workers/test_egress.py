@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from workers import sender
@@ -19,13 +21,27 @@ from workers.egress import is_forbidden
         "fd00:ec2::254",
         "::ffff:127.0.0.1",
         "224.0.0.1",
+        "192.0.0.8",  # IETF protocol assignments
+        "198.18.0.1",  # benchmarking
+        "fec0::1",  # IPv6 site-local, deprecated but routed in places
+        "2002:7f00:1::",  # 6to4: a relay takes it to 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64: a gateway takes it to 169.254.169.254
     ],
 )
 def test_private_loopback_link_local_and_metadata_addresses_are_forbidden(address):
     assert is_forbidden(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "8.8.8.8"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.215.14",
+        "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+        "8.8.8.8",
+        "64:ff9b::808:808",
+        "::ffff:8.8.8.8",
+    ],
+)
 def test_public_addresses_are_allowed(address):
     assert not is_forbidden(address)
 
@@ -39,6 +55,21 @@ def test_a_webhook_to_a_private_address_is_refused_after_resolution(receiver, ho
     assert result.status_code is None
     assert "private address" in result.error
     assert receiver.received == []
+
+
+def test_a_forbidden_address_is_never_connected_to_so_its_ports_stay_unknown():
+    listening = socket.create_server(("127.0.0.1", 0))
+    listening.settimeout(0.5)
+    port = listening.getsockname()[1]
+    try:
+        open_port = sender.post(f"http://127.0.0.1:{port}/", b"{}", {}, timeout=1)
+        closed_port = sender.post("http://127.0.0.1:9/", b"{}", {}, timeout=1)
+
+        with pytest.raises(TimeoutError):
+            listening.accept()  # nobody knocked
+    finally:
+        listening.close()
+    assert open_port.error == closed_port.error and "private address 127.0.0.1" in open_port.error
 
 
 def test_private_addresses_are_reachable_when_allowed(receiver):
