@@ -8,6 +8,7 @@ again by the sweeper, and a duplicate one finds nothing to claim.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from datetime import timedelta
 
@@ -34,8 +35,11 @@ def next_delay(attempt_number: int, result: attempts.AttemptResult) -> float | N
         settings.webhook_retry_schedule, attempt_number, settings.webhook_retry_jitter
     )
     if delay is not None and result.retry_after_seconds is not None:
-        # The partner asked for a pause: never come back sooner than it asked (within a bound).
-        delay = max(delay, min(result.retry_after_seconds, settings.webhook_retry_after_max_seconds))
+        # The partner asked for a pause: never come back sooner than it asked (within a bound), and
+        # spread later, not sooner, so that every delivery it paused does not come back at one instant.
+        asked = min(result.retry_after_seconds, settings.webhook_retry_after_max_seconds)
+        if asked > delay:
+            delay = asked * (1 + random.uniform(0, settings.webhook_retry_jitter))
     return delay
 
 

@@ -1,5 +1,6 @@
 """The retry schedule, Retry-After, 410 Gone and endpoint health."""
 
+import dataclasses
 import random
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from tests import factories
 from tests.factories import auth
 from tests.helpers import wait_until
 from tests.receiver import Respond
+from workers import delivery
 from workers.sender import parse_retry_after
 
 
@@ -56,6 +58,20 @@ def test_retry_after_is_read_as_seconds_or_as_a_date():
     assert parse_retry_after("\xb2") is None and parse_retry_after("1\xb3") is None
     assert parse_retry_after("9" * 400) is None and parse_retry_after("Wed, 99 Foo 0 99:99:99 GMT") is None
     assert now is not None
+
+
+def test_a_retry_after_longer_than_the_schedule_is_spread_later_never_sooner(monkeypatch):
+    monkeypatch.setattr(
+        delivery, "settings", dataclasses.replace(delivery.settings, webhook_retry_jitter=0.2)
+    )
+    asked = attempts.AttemptResult(
+        url="https://acme.example/", duration_ms=5, status_code=429, retry_after_seconds=1
+    )  # 1 s, under the tests' bound (1.5 s) and over their first delay (0.1 s)
+
+    delays = [delivery.next_delay(1, asked) for _ in range(200)]
+
+    assert all(1 <= delay <= 1.2 for delay in delays)
+    assert len({round(delay, 3) for delay in delays}) > 100  # not one instant for every paused delivery
 
 
 def test_a_429_retry_after_is_honoured(client, marketplace, receiver):
