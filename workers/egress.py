@@ -77,7 +77,7 @@ class _Guarded:
         if forbidden:  # a name that mixes public and inner addresses is refused whole
             raise _refuse(forbidden[0])
         name = self._dns_host
-        error: Exception = NameResolutionError(self.host, self, socket.gaierror("no address"))  # type: ignore[arg-type]
+        failed: Exception | None = None
         for address in addresses:  # urllib3 connects to the address given, keeping the name for TLS
             self._dns_host = address
             try:
@@ -85,10 +85,10 @@ class _Guarded:
             except ForbiddenAddress:
                 raise
             except Exception as exc:  # this address failed; try the next, as urllib3 would
-                error = exc
+                failed = exc
             finally:
                 self._dns_host = name
-        raise error
+        raise failed or NameResolutionError(self.host, self, socket.gaierror("no address"))  # type: ignore[arg-type]
 
 
 class _GuardedHTTPConnection(_Guarded, HTTPConnection):
