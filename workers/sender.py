@@ -113,40 +113,45 @@ def post(
     url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool = False
 ) -> AttemptResult:
     started = time.perf_counter()
-
-    def elapsed_ms() -> int:
-        return int((time.perf_counter() - started) * 1000)
-
-    timed_out = f"timed out after {timeout:g}s"
-    response = None
     try:
         with _deadline(timeout):
-            try:
-                response = _pool(allow_private).request(
-                    "POST",
-                    url,
-                    body=body,
-                    headers={**HEADERS, **headers},
-                    timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                    retries=False,
-                    redirect=False,
-                    preload_content=False,
-                )
-            except NewConnectionError as exc:  # urllib3 files it under timeouts; it is a refusal
-                return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
-            except RequestTimeout:
-                return AttemptResult(url=url, duration_ms=elapsed_ms(), error=timed_out)
-            except (HTTPError, OSError) as exc:
-                return AttemptResult(url=url, duration_ms=elapsed_ms(), error=_describe(exc))
-            try:
-                excerpt = _read_excerpt(response)
-            except (HTTPError, OSError) as exc:
-                response.close()
-                excerpt = f"[response body unreadable: {_describe(exc)}]"
-    except _DeadlinePassed:  # urllib3 has closed a connection it was still using; the response's is ours
-        if response is not None:
-            response.close()
-        return AttemptResult(url=url, duration_ms=elapsed_ms(), error=timed_out)
+            return _attempt(url, body, headers, timeout, allow_private, started)
+    except _DeadlinePassed:  # urllib3 closes a connection it was using; _attempt closes the response's
+        return AttemptResult(url=url, duration_ms=_ms_since(started), error=f"timed out after {timeout:g}s")
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _attempt(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, allow_private: bool, started: float
+) -> AttemptResult:
+    try:
+        response = _pool(allow_private).request(
+            "POST",
+            url,
+            body=body,
+            headers={**HEADERS, **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            retries=False,
+            redirect=False,
+            preload_content=False,
+        )
+    except NewConnectionError as exc:  # urllib3 files it under timeouts; it is a refusal
+        return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
+    except RequestTimeout:
+        return AttemptResult(url=url, duration_ms=_ms_since(started), error=f"timed out after {timeout:g}s")
+    except (HTTPError, OSError) as exc:
+        return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
+    try:
+        excerpt = _read_excerpt(response)
+    except (HTTPError, OSError) as exc:
+        response.close()
+        excerpt = f"[response body unreadable: {_describe(exc)}]"
+    except _DeadlinePassed:  # cut off mid-answer: the connection must not go back to the pool
+        response.close()
+        raise
     retry_after = None
     if response.status in (429, 503):
         try:
@@ -155,7 +160,7 @@ def post(
             logger.exception("unreadable Retry-After %r from %s", response.headers.get("Retry-After"), url)
     return AttemptResult(
         url=url,
-        duration_ms=elapsed_ms(),
+        duration_ms=_ms_since(started),
         status_code=response.status,
         response_excerpt=excerpt or None,
         retry_after_seconds=retry_after,
