@@ -59,8 +59,14 @@ def record(key_id: str, key: str, fingerprint: str, status_code: int, response_b
     )
 
 
-def purge_expired(ttl: timedelta, now: datetime | None = None, limit: int = 10_000) -> int:
-    """Delete up to ``limit`` records older than ``ttl``."""
+def purge_expired(ttl: timedelta, now: datetime | None = None, batch: int = 10_000) -> int:
+    """Delete every record older than ``ttl``, ``batch`` rows a statement (short transactions, short
+    locks), however many an hour of keyed requests left."""
     cutoff = (now or utcnow()) - ttl
-    expired = IdempotencyKey.select(IdempotencyKey.id).where(IdempotencyKey.created_at <= cutoff).limit(limit)
-    return IdempotencyKey.delete().where(IdempotencyKey.id.in_(expired)).execute()
+    purged = 0
+    while True:
+        expired = IdempotencyKey.select(IdempotencyKey.id).where(IdempotencyKey.created_at <= cutoff)
+        deleted = IdempotencyKey.delete().where(IdempotencyKey.id.in_(expired.limit(batch))).execute()
+        purged += deleted
+        if deleted < batch:
+            return purged

@@ -256,12 +256,11 @@ def expire_window(order_id: str, window_round: int, now: datetime | None = None)
 def expire_overdue_windows(now: datetime | None = None, limit: int = 1000) -> int:
     """The backstop for lost timer messages: close every window past its end, at most ``limit``."""
     now = now or utcnow()
-    overdue = (
-        Order.select(Order.id)
-        .where((Order.status == PENDING) & Order.window_expired_at.is_null() & (Order.window_ends_at <= now))
-        .limit(limit)
-    )
-    return Order.update(window_expired_at=now).where(Order.id.in_(overdue)).execute()
+    unanswered = (Order.status == PENDING) & Order.window_expired_at.is_null() & (Order.window_ends_at <= now)
+    overdue = Order.select(Order.id).where(unanswered).limit(limit)
+    # The conditions again on the row updated: PostgreSQL checks those (not the subquery's) once more on
+    # a row another transaction changed meanwhile, such as an answer committed just as the window ended.
+    return Order.update(window_expired_at=now).where(Order.id.in_(overdue) & unanswered).execute()
 
 
 def customer_of(partner_id: str, user_id: str) -> EndUser:

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 @dramatiq.actor(actor_name="purge_idempotency_keys", queue_name="maintenance", max_retries=3)
 def purge_idempotency_keys() -> None:
-    """Idempotent: deletes keys past their lifetime, a batch at a time; the next run takes the rest."""
+    """Idempotent: deletes every key past its lifetime, a batch at a time."""
     purged = idempotency.purge_expired(timedelta(seconds=settings.idempotency_key_ttl_seconds))
     if purged:
         logger.info("purged %d expired idempotency key(s)", purged, extra={"count": purged})

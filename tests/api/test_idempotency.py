@@ -122,6 +122,27 @@ def test_a_key_is_forgotten_after_24_hours_and_purged(client, marketplace, order
     assert purged == 1 and [row.key for row in IdempotencyKey.select()] == ["old"]
 
 
+def test_one_purge_takes_every_expired_key_however_many_batches_they_fill():
+    expired = utcnow() - timedelta(hours=25)
+    IdempotencyKey.insert_many(
+        [
+            {
+                "key_id": "k",
+                "key": f"key-{n}",
+                "fingerprint": "f",
+                "status_code": 201,
+                "response_body": "",
+                "created_at": expired,
+            }
+            for n in range(25)
+        ]
+    ).execute()
+
+    purged = purge_expired(timedelta(hours=24), batch=10)
+
+    assert purged == 25 and IdempotencyKey.select().count() == 0
+
+
 def test_a_malformed_key_is_refused(client, marketplace, order_body):
     response = client.post("/orders", json=order_body, headers=with_key(marketplace, "has spaces"))
 

@@ -1,9 +1,13 @@
+import threading
+import time
 from datetime import datetime
 
 import pytest
 
 from models import buyers, deliveries, keys, orders, sellers, transactions
+from models.db import db
 from tests import factories
+from tests.conftest import SERVICE_TIER
 from tests.factories import auth
 from tests.helpers import wait_until
 
@@ -341,3 +345,37 @@ def test_a_customers_next_orders_reuse_their_buyer_and_each_products_seller_prod
     assert first.buyer_id == second.buyer_id == third.buyer_id
     assert first.seller_product_id == second.seller_product_id != third.seller_product_id
     assert buyers.Buyer.select().count() == 1 and sellers.SellerProduct.select().count() == 2
+
+
+@pytest.mark.skipif(not SERVICE_TIER, reason="SQLite's writers take turns: no update waits on another's row")
+def test_the_backstop_does_not_close_a_window_answered_while_it_waited_for_the_row(shop):
+    acme, product, price, user = shop
+    order = factories.order(price)
+    orders.Order.update(window_ends_at=orders.utcnow()).where(orders.Order.id == order.id).execute()
+    answering, answered = threading.Event(), threading.Event()
+
+    def answer_and_hold_the_row():
+        with db.connection_context(), db.atomic():
+            orders.Order.update(status=orders.SUCCESSFUL).where(orders.Order.id == order.id).execute()
+            answering.set()
+            answered.wait(5)  # commits only once the backstop is waiting for the row
+
+    partner = threading.Thread(target=answer_and_hold_the_row)
+    partner.start()
+    answering.wait(5)
+    closed = []
+    backstop = threading.Thread(
+        target=lambda: closed.append(_in_own_connection(orders.expire_overdue_windows))
+    )
+    backstop.start()
+    time.sleep(0.3)  # the backstop's UPDATE now waits on the answer's row lock
+    answered.set()
+    partner.join()
+    backstop.join()
+
+    assert closed == [0] and orders.get_order(order.id).window_expired_at is None
+
+
+def _in_own_connection(work):
+    with db.connection_context():
+        return work()
