@@ -53,6 +53,9 @@ class Settings:
     pin_lockout_seconds: float = 300.0
     # Signs dashboard sessions: anyone who knows it can forge one, so production must set its own.
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
+    # Earlier keys, still accepted after a rotation: their sessions stay valid and the responses they
+    # sealed for Idempotency-Key replays stay readable (a day, the keys' lifetime, is enough).
+    secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
     environment: str = "development"
     # A dashboard session ends this long after sign-in, however active it is.
     dashboard_session_hours: float = 12.0
@@ -149,6 +152,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
         pin_lockout_seconds=_number(env, "PIN_LOCKOUT_SECONDS", 300.0),
         secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        secret_key_fallbacks=tuple(
+            key.strip() for key in (env.get("SECRET_KEY_FALLBACKS") or "").split(",") if key.strip()
+        ),
         environment=environment,
         dashboard_session_hours=_number(env, "DASHBOARD_SESSION_HOURS", 12.0, minimum=0.01),
         metrics_token=env.get("METRICS_TOKEN") or None,

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Response, current_app, request
 
 from api.auth import current_principal
@@ -77,8 +77,15 @@ def fingerprint() -> str:
     return hashlib.sha256(f"{request.method}\n{request.path}\n".encode() + body).hexdigest()
 
 
-def _fernet() -> Fernet:
-    secret = current_app.config["SETTINGS"].secret_key
+def _fernet() -> MultiFernet:
+    """Seals with SECRET_KEY; opens what it or one of SECRET_KEY_FALLBACKS sealed."""
+    settings = current_app.config["SETTINGS"]
+    return MultiFernet(
+        [_fernet_of(secret) for secret in (settings.secret_key, *settings.secret_key_fallbacks)]
+    )
+
+
+def _fernet_of(secret: str) -> Fernet:
     key = hashlib.sha256(b"courier idempotency responses\n" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
@@ -104,9 +111,11 @@ def _replay(record: idempotency.IdempotencyKey, request_fingerprint: str) -> Res
         )
     try:
         body = _fernet().decrypt(record.response_body.encode())
-    except InvalidToken:  # SECRET_KEY changed since: the response cannot be shown again
+    except InvalidToken:  # SECRET_KEY changed, and the old one is not among SECRET_KEY_FALLBACKS
         raise Conflict(
-            f"The response to this {HEADER} can no longer be replayed; use a new key.",
+            f"The first request with this {HEADER} was answered, but its response can no longer be "
+            "replayed: it may have taken effect. Look for what it made before sending it again under "
+            "a new key.",
             fields={HEADER: "cannot be replayed"},
             code="idempotency_key_unreadable",
         ) from None

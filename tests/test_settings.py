@@ -41,6 +41,9 @@ def test_outside_development_the_session_signing_key_must_be_set():
     loaded = settings.load({"COURIER_ENV": "production", "SECRET_KEY": "s3cret"})
 
     assert loaded.environment == "production" and loaded.secret_key == "s3cret"
+    assert loaded.secret_key_fallbacks == ()
+    rotated = settings.load({"SECRET_KEY": "new", "SECRET_KEY_FALLBACKS": "old, older,"})
+    assert rotated.secret_key_fallbacks == ("old", "older")
     assert loaded.dashboard_session_hours == 12
 
 

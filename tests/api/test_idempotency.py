@@ -143,6 +143,22 @@ def test_one_purge_takes_every_expired_key_however_many_batches_they_fill():
     assert purged == 25 and IdempotencyKey.select().count() == 0
 
 
+def test_a_rotated_secret_key_kept_as_a_fallback_still_replays(make_app, marketplace, order_body):
+    before = make_app(secret_key="before").test_client()
+    first = before.post("/orders", json=order_body, headers=with_key(marketplace, "k1"))
+
+    rotated = make_app(secret_key="after", secret_key_fallbacks=("before",)).test_client()
+    replayed = rotated.post("/orders", json=order_body, headers=with_key(marketplace, "k1"))
+    forgotten = make_app(secret_key="after").test_client()
+    unreadable = forgotten.post("/orders", json=order_body, headers=with_key(marketplace, "k1"))
+
+    assert replayed.status_code == 201 and replayed.get_json() == first.get_json()
+    assert unreadable.status_code == 409
+    assert unreadable.get_json()["error"]["code"] == "idempotency_key_unreadable"
+    assert "may have taken effect" in unreadable.get_json()["error"]["message"]
+    assert orders.Order.select().count() == 1
+
+
 def test_a_malformed_key_is_refused(client, marketplace, order_body):
     response = client.post("/orders", json=order_body, headers=with_key(marketplace, "has spaces"))
 
