@@ -137,6 +137,9 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
             # gunicorn's own loggers keep their handlers unless told: send them through ours.
             "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": ["stdout"], "propagate": False},
+            # Peewee logs every statement with its parameters at DEBUG: PIN hashes (four digits are
+            # cheap to brute-force from one), names, emails. LOG_LEVEL=DEBUG must not write them.
+            "peewee": {"level": "INFO"},
         },
     }
 

@@ -76,3 +76,17 @@ def test_a_broker_that_is_down_costs_only_the_queue_series(client, monkeypatch):
 
     assert not any(name.startswith("courier_queue_") for name, _ in samples)
     assert ("courier_deliveries_by_state", (("state", "dead"),)) in samples
+
+
+def test_a_method_a_client_invents_is_counted_as_other_not_as_a_series_of_its_own(client):
+    operator = auth(factories.api_key(keys.OPERATOR))
+    for invented in ("FOOBARBAZ", "QWERTYUIOP"):
+        client.open("/nowhere", method=invented)
+
+    samples = scrape(client, operator)
+
+    methods = {
+        dict(labels).get("method") for name, labels in samples if name == "courier_http_requests_total"
+    }
+    assert "FOOBARBAZ" not in methods and "QWERTYUIOP" not in methods
+    assert value(samples, "courier_http_requests_total", method="OTHER", route="unmatched", status="404") >= 2

@@ -1,7 +1,7 @@
 import json
 import logging
 
-from telemetry.logs import JsonFormatter, accept_request_id, bound_request_id, redact
+from telemetry.logs import JsonFormatter, accept_request_id, bound_request_id, logging_config, redact
 
 
 def format_line(message: str, *args, exc_info=None, **extra) -> dict:
@@ -53,3 +53,10 @@ def test_a_clients_request_id_is_kept_only_when_it_is_a_sane_token():
     assert accept_request_id("mkt-2026-11-22.abc:1") == "mkt-2026-11-22.abc:1"
     for unsafe in (None, "", "two words", "x" * 200, "line\nbreak", '"quoted"'):
         assert accept_request_id(unsafe).startswith("req_")
+
+
+def test_debug_logging_never_writes_the_databases_statements_and_their_parameters():
+    config = logging_config("DEBUG")
+
+    assert config["root"]["level"] == "DEBUG"
+    assert config["loggers"]["peewee"]["level"] == "INFO"  # its DEBUG lines hold PIN hashes, names, emails
