@@ -124,6 +124,37 @@ def create_key(role: str, partner_id: str | None) -> None:
     _emit({"key_id": key.id, "role": role, "partner_id": partner_id, "api_key": plaintext})
 
 
+def _key_json(key: keys.ApiKey) -> dict:
+    return {
+        "key_id": key.id,
+        "role": key.role,
+        "partner_id": key.partner_id,
+        "created_at": isoformat(key.created_at),
+        "revoked_at": isoformat(key.revoked_at),
+    }
+
+
+@keys_cli.command("list")
+@click.option("--partner", "partner_id", help="Only this partner's keys.")
+def list_keys(partner_id: str | None) -> None:
+    """List API keys (never the keys themselves: only their digests are stored)."""
+    query = keys.ApiKey.select().order_by(keys.ApiKey.created_at)
+    if partner_id:
+        query = query.where(keys.ApiKey.partner == partner_id)
+    _emit({"data": [_key_json(key) for key in query]})
+
+
+@keys_cli.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id: str) -> None:
+    """Revoke a key: its next request is a 401, and its dashboard sessions end."""
+    try:
+        key = keys.revoke(key_id)
+    except DomainError as exc:
+        _fail(exc)
+    _emit(_key_json(key))
+
+
 def _filter_options(command):
     options = [
         click.option("--partner", "partner_id", help="Only this partner's deliveries."),

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from peewee import CharField, DateTimeField, ForeignKeyField
 
 from models.base import BaseModel, new_id, utcnow
 from models.db import execute_prepared
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
 from models.partners import Partner
 
 OPERATOR = "operator"
@@ -51,6 +52,18 @@ def issue_key(role: str, partner: Partner | None = None) -> tuple[ApiKey, str]:
 
 
 # Every API request asks it: written once and planned once per connection, not built for each request.
+def revoke(key_id: str, now: datetime | None = None) -> ApiKey:
+    """The key stops working at once: its next request is a 401, its dashboard sessions end. Revoking
+    a revoked key changes nothing (its first revocation time stands)."""
+    key = ApiKey.get_or_none(ApiKey.id == key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.", fields={"key_id": "does not exist"})
+    ApiKey.update(revoked_at=now or utcnow()).where(
+        (ApiKey.id == key_id) & ApiKey.revoked_at.is_null()
+    ).execute()
+    return ApiKey.get_by_id(key_id)
+
+
 AUTHENTICATE = 'SELECT "id", "role", "partner_id" FROM "api_key" WHERE "digest" = ? AND "revoked_at" IS NULL'
 
 

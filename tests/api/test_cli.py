@@ -120,3 +120,18 @@ def test_a_requeue_no_worker_can_hear_says_when_it_will_go(app, monkeypatch):
     assert heard.stderr == ""
     assert "sweeper" in unheard.stderr and "the API and the dashboard re-queue at once" in unheard.stderr
     assert json.loads(unheard.stdout) == {"delivery_id": unheard_row.id, "requeued": True}
+
+
+def test_keys_list_then_revoke_stops_the_key_at_once(app, client):
+    created = json.loads(invoke(app, "keys", "create", "--role", "marketplace").stdout)
+    assert client.get("/users/tus_x", headers=auth(created["api_key"])).status_code == 404  # it works
+
+    listed = json.loads(invoke(app, "keys", "list").stdout)["data"]
+    revoked = json.loads(invoke(app, "keys", "revoke", created["key_id"]).stdout)
+    unknown = invoke(app, "keys", "revoke", "key_nope")
+
+    assert [key["key_id"] for key in listed] == [created["key_id"]] and listed[0]["revoked_at"] is None
+    assert "api_key" not in listed[0] and created["api_key"] not in json.dumps(listed)
+    assert revoked["revoked_at"] is not None
+    assert client.get("/users/tus_x", headers=auth(created["api_key"])).status_code == 401
+    assert unknown.exit_code != 0 and "No API key key_nope" in unknown.output
