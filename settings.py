@@ -6,6 +6,7 @@ Every value has a default that suits a first run on a laptop: with nothing set, 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,7 +74,9 @@ class Settings:
         return not self.redis_url
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0, maximum: float = math.inf
+) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -81,8 +84,12 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
         value = float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf"
+        raise ConfigurationError(f"{name} must be a finite number, got {raw!r}")
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}, got {raw!r}")
+    if value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum}, got {raw!r}")
     return value
 
 
@@ -102,15 +109,20 @@ def parse_retry_schedule(raw: str) -> tuple[float, ...]:
         raise ConfigurationError(
             f"WEBHOOK_RETRY_SCHEDULE must be seconds separated by commas, got {raw!r}"
         ) from None
+    if any(not math.isfinite(delay) for delay in schedule):
+        raise ConfigurationError(f"WEBHOOK_RETRY_SCHEDULE must hold finite numbers, got {raw!r}")
     if any(delay < 0 for delay in schedule):
         raise ConfigurationError("WEBHOOK_RETRY_SCHEDULE may not hold negative delays")
     return schedule
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept Heroku's ``postgres://`` form alongside ``postgresql://``."""
+    """Accept Heroku's ``postgres://`` form alongside ``postgresql://``; refuse any other database."""
     if url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://") :]
+        url = "postgresql://" + url[len("postgres://") :]
+    if not url.startswith(("postgresql://", "sqlite://")):
+        scheme = url.split(":", 1)[0]
+        raise ConfigurationError(f"DATABASE_URL must be a postgresql:// or sqlite:// URL, not {scheme}://")
     return url
 
 
@@ -127,7 +139,9 @@ def redis_url(env: Mapping[str, str]) -> str | None:
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     schedule = env.get("WEBHOOK_RETRY_SCHEDULE")
-    environment = env.get("COURIER_ENV") or "development"
+    # On a Heroku dyno (DYNO is set there) an unset COURIER_ENV means production, so that a forgotten
+    # setting cannot leave the dashboard's sessions signed with the development key, which is public.
+    environment = env.get("COURIER_ENV") or ("production" if env.get("DYNO") else "development")
     if environment != "development" and not env.get("SECRET_KEY"):
         raise ConfigurationError(
             f"SECRET_KEY must be set when COURIER_ENV is {environment!r}: it signs dashboard sessions."
@@ -142,7 +156,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_schedule=(
             DEFAULT_RETRY_SCHEDULE if schedule is None else parse_retry_schedule(schedule)
         ),
-        webhook_retry_jitter=_number(env, "WEBHOOK_RETRY_JITTER", 0.2),
+        webhook_retry_jitter=_number(env, "WEBHOOK_RETRY_JITTER", 0.2, maximum=0.9),
         webhook_retry_after_max_seconds=_number(env, "WEBHOOK_RETRY_AFTER_MAX_SECONDS", 3600.0),
         webhook_allow_private_networks=_flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
         endpoint_disable_after_seconds=_number(env, "ENDPOINT_DISABLE_AFTER_SECONDS", 5 * 86400.0),
@@ -150,7 +164,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         webhook_failing_partner_slots=int(_number(env, "WEBHOOK_FAILING_PARTNER_SLOTS", 1, minimum=1)),
         sweeper_grace_seconds=_number(env, "SWEEPER_GRACE_SECONDS", 60.0),
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 256 * 1024, minimum=1024)),
-        pin_lockout_seconds=_number(env, "PIN_LOCKOUT_SECONDS", 300.0),
+        pin_lockout_seconds=_number(env, "PIN_LOCKOUT_SECONDS", 300.0, minimum=1),
         secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
         secret_key_fallbacks=tuple(
             key.strip() for key in (env.get("SECRET_KEY_FALLBACKS") or "").split(",") if key.strip()

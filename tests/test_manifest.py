@@ -4,6 +4,9 @@ import json
 import re
 import runpy
 
+import pytest
+
+import settings
 from tests.conftest import PROJECT_ROOT
 
 READERS = ("settings.py", "gunicorn.conf.py", "Procfile")
@@ -59,3 +62,11 @@ def test_gunicorn_takes_its_shape_from_the_environment(monkeypatch):
     assert config["forwarded_allow_ips"] == "*"  # Heroku's X-Forwarded-Proto is believed
     assert config["graceful_timeout"] < 30  # inside the dyno's stop window
     assert config["logconfig_dict"]["formatters"]["json"]
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "-2"])
+def test_gunicorn_refuses_a_process_count_it_would_start_and_serve_nobody_with(monkeypatch, value):
+    monkeypatch.setenv("WEB_CONCURRENCY", value)
+
+    with pytest.raises(settings.ConfigurationError, match="WEB_CONCURRENCY"):
+        runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))

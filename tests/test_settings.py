@@ -27,6 +27,30 @@ def test_the_retry_schedule_is_seconds_separated_by_commas():
         settings.load({"PROCESSING_WINDOW_SECONDS": "a minute"})
 
 
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"WEBHOOK_RETRY_SCHEDULE": "nan"}, "WEBHOOK_RETRY_SCHEDULE"),  # every retry at once
+        ({"WEBHOOK_TIMEOUT_SECONDS": "nan"}, "WEBHOOK_TIMEOUT_SECONDS"),  # every claim's lease broken
+        ({"DATABASE_POOL_SIZE": "inf"}, "DATABASE_POOL_SIZE"),
+        ({"WEBHOOK_RETRY_JITTER": "5"}, "WEBHOOK_RETRY_JITTER"),  # most retries at 0 s
+        ({"PIN_LOCKOUT_SECONDS": "0"}, "PIN_LOCKOUT_SECONDS"),  # no lockout at all
+        ({"DATABASE_URL": "mysql://u@db.example/courier"}, "DATABASE_URL"),  # a 500 on every request
+    ],
+)
+def test_a_value_that_would_start_and_then_misbehave_stops_the_process_naming_the_variable(env, named):
+    with pytest.raises(settings.ConfigurationError, match=named):
+        settings.load(env)
+
+
+def test_on_a_heroku_dyno_an_unset_courier_env_means_production():
+    with pytest.raises(settings.ConfigurationError, match="SECRET_KEY"):  # never the public development key
+        settings.load({"DYNO": "web.1"})
+
+    assert settings.load({"DYNO": "web.1", "SECRET_KEY": "s3cret"}).environment == "production"
+    assert settings.load({"DYNO": "web.1", "COURIER_ENV": "development"}).environment == "development"
+
+
 def test_a_pin_lockout_lasts_five_minutes_unless_configured():
     assert settings.load({}).pin_lockout_seconds == 300
     assert settings.load({"PIN_LOCKOUT_SECONDS": "60"}).pin_lockout_seconds == 60
