@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from models.db import close_connection, db
 from workers.broker import ping_broker
 
 bp = Blueprint("health", __name__)
+logger = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 2.0
 # The checks run on these threads so that a hung connection cannot hold the probe past its timeout.
@@ -47,7 +49,9 @@ def _timed(check: Callable[[], str]) -> dict[str, Any]:
     except FutureTimeout:
         result = {"ok": False, "detail": f"no answer within {CHECK_TIMEOUT_SECONDS:g}s"}
     except Exception as exc:  # any failure of a dependency is an answer, not an error of ours
-        result = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:200]}
+        # The probe is public: the error's own words (a host, a port, a database user) go to the log.
+        logger.warning("readiness check %s failed", check.__name__, exc_info=True)
+        result = {"ok": False, "detail": f"{type(exc).__name__}: see the log"}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
