@@ -30,7 +30,14 @@ def transaction_status(status: int | None) -> str:
     return "—" if status is None else STATUSES[status]
 
 
+def link_args(args: dict[str, str]) -> dict[str, str]:
+    """A page's query string, fit to pass to ``url_for``: without the names it reserves for itself
+    (``_method``, ``_external``, ``_anchor``, ``_scheme``), which a visitor could otherwise set."""
+    return {name: value for name, value in args.items() if not name.startswith("_")}
+
+
 FILTERS = {
+    "link_args": link_args,
     "money": money,
     "when": when,
     "milliseconds": milliseconds,

@@ -159,6 +159,18 @@ def test_the_charts_show_the_last_hours_attempts(operator_browser):
     assert "Attempt latency, last hour" in page and "<title>p99: 120 ms</title>" in page
 
 
+def test_names_url_for_reserves_in_a_query_string_are_left_out_of_the_pages_links(partner_browser):
+    browser, acme, price = partner_browser
+    for _ in range(2):
+        factories.product(acme)
+
+    page = browser.get("/dashboard/products?limit=1&_method=POST&_anchor=x&_external=1")
+
+    assert page.status_code == 200
+    older = re.search(r'href="([^"]*starting_after[^"]*)"', page.get_data(as_text=True)).group(1)
+    assert "_method" not in older and "#x" not in older and older.startswith("/dashboard/products?")
+
+
 def test_a_nul_character_in_a_form_is_refused_and_requeues_nothing(operator_browser, receiver):
     acme = factories.partner(webhook_url=receiver.url)
     dead = factories.delivery(acme, deliveries.DEAD)
