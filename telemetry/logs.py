@@ -55,27 +55,48 @@ def bound_request_id(value: str | None) -> Iterator[None]:
 # whatever they hold. Scrubbing the finished line, not each call site, means a secret that slips into
 # a message, an ``extra`` or a traceback is caught all the same.
 REDACTED = "[redacted]"
+# Not after a letter: "%20ck_…" and "foo_ck_…" are keys too, "stuck_" is not.
 _SECRET_PATTERNS = (
-    (re.compile(r"\bck_[A-Za-z0-9_-]+"), REDACTED),
-    (re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), REDACTED),
+    (re.compile(r"(?<![A-Za-z])ck_[A-Za-z0-9_-]+"), REDACTED),
+    (re.compile(r"(?<![A-Za-z])whsec_[A-Za-z0-9+/=]+"), REDACTED),
     (re.compile(r"\bv1,[A-Za-z0-9+/=]{16,}"), REDACTED),
-    (re.compile(r"(?i)\b(bearer\s+)[^\s\"',]+"), r"\1" + REDACTED),
-    # "pin": "1234", pin=1234, 'password': '…' in a message or a repr
+    (re.compile(r"(?i)\b((?:bearer|basic)\s+)[^\s\"',]+"), r"\1" + REDACTED),
+    # a URL's password: postgresql://user:…@host, redis://:…@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@"), r"\1" + REDACTED + "@"),
+    # "pin": "1234", new_pin=1234, 'password': 'a b c', token=… in a message or a repr
     (
         re.compile(
-            r"(?i)([\"']?\b(?:pin|password|api_key|webhook_secret)[\"']?\s*[:=]\s*)[\"']?[^\s\"',}]+[\"']?"
+            r"(?i)([\"']?(?<![A-Za-z])(?:new_pin|pin|password|api_key|webhook_secret|secret|token|cookie)"
+            r"[\"']?\s*[:=]\s*)(?:\"[^\"]*\"|'[^']*'|[^\s\"',}]+)"
         ),
         r"\1" + REDACTED,
     ),
 )
 SECRET_FIELDS = frozenset(
-    {"authorization", "api_key", "webhook_secret", "secret", "pin", "password", "webhook-signature"}
+    {
+        "authorization",
+        "cookie",
+        "api_key",
+        "webhook_secret",
+        "secret",
+        "secret_key",
+        "token",
+        "metrics_token",
+        "pin",
+        "new_pin",
+        "password",
+        "webhook-signature",
+        "database_url",
+        "redis_url",
+    }
 )
 
 
 # Every pattern above needs one of these to match: text without any (most of it) is left alone after
-# one search, instead of four substitutions. Logging runs on every webhook attempt.
-_MIGHT_HOLD_A_SECRET = re.compile(r"ck_|whsec_|v1,|(?i:bearer|pin|password|api_key|webhook_secret)")
+# one search, instead of six substitutions. Logging runs on every webhook attempt.
+_MIGHT_HOLD_A_SECRET = re.compile(
+    r"ck_|whsec_|v1,|://[^\s/]*@|(?i:bearer|basic|pin|password|api_key|secret|token|cookie)"
+)
 
 
 def redact(text: str) -> str:

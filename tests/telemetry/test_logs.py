@@ -44,8 +44,28 @@ def test_secrets_are_scrubbed_from_messages_extras_and_tracebacks():
     assert "bad key [redacted]" in line["exception"]
 
 
+def test_what_else_may_hold_a_secret_is_scrubbed_too():
+    cases = {
+        "connecting to postgresql://courier:pg-pass@db.example:5432/courier": "pg-pass",
+        "redis://:redis-pass@redis.example:6379/0 refused": "redis-pass",
+        "Authorization: Basic dXNlcjpwYXNz": "dXNlcjpwYXNz",
+        "GET /x?k=%20ck_abcdefgh123": "ck_abcdefgh123",
+        "foo_ck_abcdefgh123 leaked": "ck_abcdefgh123",
+        "{'new_pin': '4321'}": "4321",
+        'password: "a b c"': "a b c",
+        "secret=s3cr3t token=t0k3n": "s3cr3t",
+    }
+    for text, secret in cases.items():
+        assert secret not in redact(text), text
+    assert "t0k3n" not in redact("secret=s3cr3t token=t0k3n")
+    line = format_line("boot", database_url="postgresql://u:p@h/db", cookie="session=abc", new_pin="9876")
+    assert (line["database_url"], line["cookie"], line["new_pin"]) == ("[redacted]",) * 3
+
+
 def test_redact_keeps_ordinary_text():
     assert redact("order po_1 is Pending after 12 ms") == "order po_1 is Pending after 12 ms"
+    assert redact("POST https://acme.example/hooks -> 200") == "POST https://acme.example/hooks -> 200"
+    assert redact("the stuck_ones are back") == "the stuck_ones are back"
     assert redact("Authorization: Bearer abc.def") == "Authorization: Bearer [redacted]"
 
 
