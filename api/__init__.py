@@ -46,6 +46,7 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
     )
 
     instrumentation.init_app(app)
+    app.before_request(validation.refuse_an_oversized_stream)
     app.before_request(validation.refuse_impossible_input)
     errors.register_error_handlers(app)
     for module in (health, metrics, docs, partners, products, users, orders, deliveries, generic):

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from flask import request
 from pydantic import BaseModel
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.errors import InvalidInput, NotFound
 
@@ -43,6 +44,15 @@ def refuse_impossible_input() -> None:
         raise InvalidInput(
             "The query string holds a NUL character.", fields={"query": "holds a NUL character"}
         )
+
+
+def refuse_an_oversized_stream() -> None:
+    """A body sent without a length (chunked) that fills MAX_REQUEST_BYTES is refused with a 413, as one
+    declaring a larger length is: Werkzeug reads such a body up to the limit and silently drops the rest."""
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        limit = request.max_content_length
+        if limit is not None and len(request.get_data(cache=True)) >= limit:
+            raise RequestEntityTooLarge()
 
 
 def refuse_nul_in_form() -> None:

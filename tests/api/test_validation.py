@@ -1,5 +1,7 @@
 """Input the databases or the parsers cannot take is refused as a 4xx, before it reaches them."""
 
+import io
+
 import pytest
 
 from models import keys
@@ -51,6 +53,25 @@ def test_a_body_nested_past_the_decoders_depth_is_malformed_json_with_or_without
 
     assert plain.status_code == keyed.status_code == 400
     assert keyed.get_json()["error"]["code"] == "malformed_json"
+
+
+def test_a_chunked_body_past_the_limit_is_a_413_not_cut_short_and_used(client, settings):
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+    user = b'{"first_name": "Li", "last_name": "N", "email": "li@example.com"}'
+    padded = user + b" " * settings.max_request_bytes + b"garbage"
+
+    def chunked(body: bytes):
+        return client.post(
+            "/users",
+            input_stream=io.BytesIO(body),
+            headers={**marketplace, "Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+            environ_overrides={"wsgi.input_terminated": True},  # as gunicorn says of a chunked body
+        )
+
+    refused, accepted = chunked(padded), chunked(user)
+
+    assert refused.status_code == 413 and refused.get_json()["error"]["code"]
+    assert accepted.status_code == 201
 
 
 def test_a_query_parameter_given_twice_is_a_400_not_a_guess(client):
