@@ -90,14 +90,20 @@ def tick_lock(settings: settings_module.Settings) -> TickLock:
     return OneClock()
 
 
-def tick(job: Job, slot: int, lock: TickLock) -> bool:
-    """Send ``job`` for ``slot`` unless another clock did; True when this clock sent it."""
+# A tick whose lock Redis could not be asked for is asked for again this often, within its slot: an
+# hourly job skipped for one error would wait an hour.
+UNSETTLED_RETRY_SECONDS = 1.0
+
+
+def tick(job: Job, slot: int, lock: TickLock) -> bool | None:
+    """Send ``job`` for ``slot`` unless another clock did: True when this clock sent it, False when
+    another had, None when the lock could not be asked (Redis away) and the tick is still to settle."""
     try:
         if not lock.claim(job, slot):
             return False
     except redis.RedisError:
-        logger.warning("clock: no tick lock for %s; skipping this tick", job.name, exc_info=True)
-        return False
+        logger.warning("clock: no tick lock for %s; asking again", job.name, exc_info=True)
+        return None
     # The tick's own request id follows its messages into the workers' log lines.
     with bound_request_id(f"clock-{job.name}-{slot}"):
         dispatch(job.actor)
@@ -113,16 +119,19 @@ def run(
     """Send each job once per slot until ``stop`` is set."""
     stop = stop or threading.Event()
     lock = lock or tick_lock(settings_module.load())
-    last_slot: dict[Job, int] = {}
+    settled: dict[Job, int] = {}  # the last slot each job's tick was sent, or known sent, for
     while not stop.is_set():
         moment = now()
+        unsettled = False
         for job in jobs:
             slot = job.slot(moment)
-            if last_slot.get(job) != slot:
-                last_slot[job] = slot
-                tick(job, slot, lock)
-        next_tick = min((job.slot(moment) + 1) * job.every_seconds for job in jobs)
-        stop.wait(max(0.0, next_tick - now()))
+            if settled.get(job) != slot:
+                if tick(job, slot, lock) is None:
+                    unsettled = True
+                else:
+                    settled[job] = slot
+        wait = max(0.0, min((job.slot(moment) + 1) * job.every_seconds for job in jobs) - now())
+        stop.wait(min(wait, UNSETTLED_RETRY_SECONDS) if unsettled else wait)
 
 
 def main() -> None:

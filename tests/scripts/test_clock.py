@@ -98,6 +98,25 @@ def test_a_tick_taken_by_another_clock_is_not_sent(sends):
     assert sends.sent == []
 
 
+def test_a_tick_redis_could_not_lock_is_tried_again_within_its_slot(sends):
+    class Flaky:
+        def __init__(self) -> None:
+            self.refusals = 2
+
+        def claim(self, job, slot):
+            if self.refusals:
+                self.refusals -= 1
+                raise redis.ConnectionError("Redis is restarting")
+            return True
+
+    hourly = Job(FakeActor("purge"), every_seconds=3600)
+    simulated = SimulatedTime(start=7200.5, until=7210)
+
+    clock.run(simulated, jobs=(hourly,), lock=Flaky(), now=simulated.time)
+
+    assert sends.sent == [("purge", "clock-purge-2")]  # two seconds late, not an hour
+
+
 def test_the_clock_sends_the_real_jobs():
     assert {job.name for job in clock.JOBS} == {
         "expire_overdue_windows", "sweep_deliveries", "reconcile_transactions", "disable_failing_endpoints",
