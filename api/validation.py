@@ -17,13 +17,14 @@ Schema = TypeVar("Schema", bound=BaseModel)
 
 # Ids are 64-bit integers or short strings; the databases refuse to even compare with other values.
 MAX_INTEGER_ID = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# ASCII digits that fit 64 bits: str.isdigit admits "²", which int() refuses; pydantic "+5" and "5_0".
+ASCII_INTEGER = re.compile(r"[0-9]{1,19}")
 
 
 def parse_integer(raw: str) -> int | None:
     """``raw`` as a 64-bit integer of ASCII digits, or None. (``str.isdigit`` admits "²", which ``int``
     refuses, and ``int`` reads a number too long for either database.)"""
-    if not _DIGITS.fullmatch(raw):
+    if not ASCII_INTEGER.fullmatch(raw):
         return None
     value = int(raw)
     return value if value <= MAX_INTEGER_ID else None

@@ -226,19 +226,17 @@ def release_stranded(now: datetime | None = None, limit: int = 1000) -> list[int
     Enabling an endpoint releases what is held (``release_held``), but a worker may hold a delivery it
     claimed while the endpoint was disabled just after that release ran: nothing would wake it again.
     """
-    now = now or utcnow()
-    ids = [row.id for row in stranded_query(limit)]
-    if ids:
-        Delivery.update(state=PENDING, next_attempt_at=now).where(
-            Delivery.id.in_(ids) & (Delivery.state == HELD)
-        ).execute()
-    return ids
+    return _make_due(stranded_query(limit), now or utcnow())
 
 
 def release_held(partner_id: str, now: datetime | None = None) -> list[int]:
     """The partner's endpoint is enabled again: its held deliveries become due now."""
-    now = now or utcnow()
     held = Delivery.select(Delivery.id).where((Delivery.partner == partner_id) & (Delivery.state == HELD))
+    return _make_due(held, now or utcnow())
+
+
+def _make_due(held: ModelSelect[Delivery], now: datetime) -> list[int]:
+    """The held deliveries ``held`` selects, pending and due now; their ids, for their wake-ups."""
     ids = [row.id for row in held]
     if ids:
         Delivery.update(state=PENDING, next_attempt_at=now).where(

@@ -117,11 +117,15 @@ def post(
         with _deadline(timeout):
             return _attempt(url, body, headers, timeout, allow_private, started)
     except _DeadlinePassed:  # urllib3 closes a connection it was using; _attempt closes the response's
-        return AttemptResult(url=url, duration_ms=_ms_since(started), error=f"timed out after {timeout:g}s")
+        return _timed_out(url, started, timeout)
 
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+def _timed_out(url: str, started: float, timeout: float) -> AttemptResult:
+    return AttemptResult(url=url, duration_ms=_ms_since(started), error=f"timed out after {timeout:g}s")
 
 
 def _attempt(
@@ -141,7 +145,7 @@ def _attempt(
     except NewConnectionError as exc:  # urllib3 files it under timeouts; it is a refusal
         return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
     except RequestTimeout:
-        return AttemptResult(url=url, duration_ms=_ms_since(started), error=f"timed out after {timeout:g}s")
+        return _timed_out(url, started, timeout)
     except (HTTPError, OSError) as exc:
         return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
     try:

@@ -29,11 +29,10 @@ from pydantic_core import CoreSchema, core_schema
 from api.generic.resources import URI_PATTERN, pk_from_uri
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.schemas import Body, Currency, Query
-from api.validation import MAX_INTEGER_ID
+from api.validation import ASCII_INTEGER, MAX_INTEGER_ID
 from models import buyers, transactions
 
 _AMOUNT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,4})?")
-_NUMBER = re.compile(r"[0-9]{1,19}")  # ASCII digits: pydantic takes "+5", " 5", "5_0" and "5.0" too
 
 
 def _read_only(value: object) -> NoReturn:
@@ -85,7 +84,7 @@ def _uri_schema(kind: str) -> WithJsonSchema:
 
 def _digits(value: object) -> object:
     """A number in a query string is ASCII digits and nothing else."""
-    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+    if isinstance(value, str) and not ASCII_INTEGER.fullmatch(value):
         raise ValueError("must be a non-negative integer")
     return value
 
