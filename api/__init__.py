@@ -41,11 +41,13 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
         orders,
         partners,
         products,
+        security_headers,
         users,
         validation,
     )
 
     instrumentation.init_app(app)
+    security_headers.init_app(app)
     app.before_request(validation.refuse_an_oversized_stream)
     app.before_request(validation.refuse_impossible_input)
     errors.register_error_handlers(app)

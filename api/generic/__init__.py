@@ -24,6 +24,7 @@ def tag(response: Response) -> Response:
     whose ``If-Match`` does not a 412 error."""
     if request.method in ("GET", "HEAD") and response.status_code == 200:
         response.set_etag(hashlib.sha256(response.get_data()).hexdigest())
+        response.headers["Cache-Control"] = "private, no-cache"  # kept only to revalidate by its ETag
         response.make_conditional(request)
         if response.status_code == 412:  # werkzeug keeps the resource as the body; errors carry no ETag
             return error_response(
