@@ -146,6 +146,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(_scrub(document), ensure_ascii=False, default=str)
 
 
+# Loggers kept at a level whatever LOG_LEVEL says. Peewee logs every statement with its parameters at
+# DEBUG: PIN hashes (four digits are cheap to brute-force from one), names, emails.
+PINNED_LEVELS = {"peewee": "INFO"}
+
+
 def logging_config(level: str = "INFO") -> dict[str, Any]:
     """The ``logging.config.dictConfig`` document every process uses (gunicorn's ``logconfig_dict``)."""
     return {
@@ -158,9 +163,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
             # gunicorn's own loggers keep their handlers unless told: send them through ours.
             "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": ["stdout"], "propagate": False},
-            # Peewee logs every statement with its parameters at DEBUG: PIN hashes (four digits are
-            # cheap to brute-force from one), names, emails. LOG_LEVEL=DEBUG must not write them.
-            "peewee": {"level": "INFO"},
+            **{name: {"level": level} for name, level in PINNED_LEVELS.items()},
         },
     }
 
@@ -170,12 +173,16 @@ def configure_logging(level: str = "INFO") -> None:
     logging.config.dictConfig(logging_config(level))
 
 
-def use_json_lines_in_batches() -> None:
+def use_json_lines_in_batches(level: str = "INFO") -> None:
     """Inside a ``dramatiq workers`` process: keep the stream the host gave (a pipe its parent relays to
-    stdout), but write JSON lines to it, in batches (``telemetry/log_batches.py``)."""
+    stdout), but write JSON lines to it at ``level``, in batches (``telemetry/log_batches.py``)."""
     root = logging.getLogger()
     if not root.handlers:
-        configure_logging()
+        configure_logging(level)
+    # Dramatiq's command line sets INFO (DEBUG with -v); LOG_LEVEL is how every other process is told.
+    root.setLevel(level)
+    for name, pinned in PINNED_LEVELS.items():
+        logging.getLogger(name).setLevel(pinned)
     for handler in list(root.handlers):
         if type(handler) is logging.StreamHandler:
             batched = BatchedStreamHandler(handler.stream)

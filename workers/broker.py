@@ -87,7 +87,7 @@ def build_broker() -> dramatiq.Broker:
         broker = InMemoryBroker()
     broker.add_middleware(DatabaseConnections())
     broker.add_middleware(partner_slots)
-    broker.add_middleware(JsonLogs())
+    broker.add_middleware(JsonLogs(settings.log_level))
     broker.add_middleware(RequestIdPropagation())
     broker.add_middleware(MessageMetrics())
     broker.add_middleware(DynoShutdown())

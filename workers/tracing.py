@@ -39,10 +39,13 @@ class RequestIdPropagation(Middleware):
 
 class JsonLogs(Middleware):
     """Inside ``dramatiq workers``, whose processes pipe their log lines to the parent: JSON lines, in
-    batches, every one of them out before the process closes its pipe."""
+    batches, at ``level`` (LOG_LEVEL), every one of them out before the process closes its pipe."""
+
+    def __init__(self, level: str = "INFO") -> None:
+        self.level = level
 
     def after_process_boot(self, broker):
-        logs.use_json_lines_in_batches()
+        logs.use_json_lines_in_batches(self.level)
 
     def after_worker_shutdown(self, broker, worker):
         # Dramatiq logs a last line or two, then closes the pipe and ends the process without the

@@ -1,7 +1,18 @@
+import io
 import json
 import logging
 
-from telemetry.logs import JsonFormatter, accept_request_id, bound_request_id, logging_config, redact
+import pytest
+
+from telemetry.logs import (
+    JsonFormatter,
+    accept_request_id,
+    bound_request_id,
+    logging_config,
+    redact,
+    stop_batching,
+    use_json_lines_in_batches,
+)
 
 
 def format_line(message: str, *args, exc_info=None, **extra) -> dict:
@@ -80,3 +91,40 @@ def test_debug_logging_never_writes_the_databases_statements_and_their_parameter
 
     assert config["root"]["level"] == "DEBUG"
     assert config["loggers"]["peewee"]["level"] == "INFO"  # its DEBUG lines hold PIN hashes, names, emails
+
+
+@pytest.fixture
+def worker_root_logger():
+    """The root logger as ``dramatiq workers`` leaves it in a worker process (INFO, a plain stream
+    handler on the pipe to its parent), restored afterwards."""
+    root, peewee = logging.getLogger(), logging.getLogger("peewee")
+    saved = root.level, list(root.handlers), peewee.level
+    stream = io.StringIO()
+    root.handlers = [logging.StreamHandler(stream)]
+    root.setLevel(logging.INFO)
+    peewee.setLevel(logging.NOTSET)
+    yield stream
+    stop_batching()
+    root.setLevel(saved[0])
+    root.handlers = saved[1]
+    peewee.setLevel(saved[2])
+
+
+def test_a_worker_process_logs_at_log_level_but_never_the_databases_statements(worker_root_logger):
+    use_json_lines_in_batches("DEBUG")
+    logging.getLogger("workers.test").debug("claimed %s", 7)
+    logging.getLogger("peewee").debug("('SELECT ...', ['pin hash'])")
+    stop_batching()
+
+    lines = [json.loads(line) for line in worker_root_logger.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["claimed 7"]
+
+
+def test_a_worker_process_at_warning_leaves_out_its_info_lines(worker_root_logger):
+    use_json_lines_in_batches("WARNING")
+    logging.getLogger("workers.test").info("webhook attempt succeeded")
+    logging.getLogger("workers.test").warning("webhook attempt retrying")
+    stop_batching()
+
+    lines = [json.loads(line) for line in worker_root_logger.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["webhook attempt retrying"]
