@@ -32,6 +32,9 @@ class Settings:
     redis_url: str | None = None
     # Dramatiq keys live under this prefix; tests give each run its own.
     redis_namespace: str = "courier"
+    # How long any call to Redis may wait for an answer or a connection: a server that stops answering
+    # (a partition drops no connection) must fail the call, not hold an API request or a consumer forever.
+    redis_timeout_seconds: float = 5.0
     processing_window_seconds: float = 60.0
     webhook_timeout_seconds: float = 15.0
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -151,6 +154,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         database_pool_size=int(_number(env, "DATABASE_POOL_SIZE", 8, minimum=1)),
         redis_url=redis_url(env),
         redis_namespace=env.get("REDIS_NAMESPACE") or "courier",
+        redis_timeout_seconds=_number(env, "REDIS_TIMEOUT_SECONDS", 5.0, minimum=0.1),
         processing_window_seconds=_number(env, "PROCESSING_WINDOW_SECONDS", 60.0),
         webhook_timeout_seconds=_number(env, "WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.001),
         webhook_retry_schedule=(

@@ -85,7 +85,10 @@ class RedisTickLock:
 
 def tick_lock(settings: settings_module.Settings) -> TickLock:
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        timeout = settings.redis_timeout_seconds
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         return RedisTickLock(client, settings.redis_namespace)
     return OneClock()
 

@@ -35,6 +35,7 @@ def test_the_retry_schedule_is_seconds_separated_by_commas():
         ({"DATABASE_POOL_SIZE": "inf"}, "DATABASE_POOL_SIZE"),
         ({"WEBHOOK_RETRY_JITTER": "5"}, "WEBHOOK_RETRY_JITTER"),  # most retries at 0 s
         ({"PIN_LOCKOUT_SECONDS": "0"}, "PIN_LOCKOUT_SECONDS"),  # no lockout at all
+        ({"REDIS_TIMEOUT_SECONDS": "0"}, "REDIS_TIMEOUT_SECONDS"),  # every idle consumer's wait fails
         ({"DATABASE_URL": "mysql://u@db.example/courier"}, "DATABASE_URL"),  # a 500 on every request
     ],
 )

@@ -81,7 +81,9 @@ def reaches_a_worker() -> bool:
 def build_broker() -> dramatiq.Broker:
     if settings.redis_url:
         broker: dramatiq.Broker = WakingRedisBroker(
-            url=settings.redis_url, namespace=settings.redis_namespace
+            url=settings.redis_url,
+            namespace=settings.redis_namespace,
+            timeout_seconds=settings.redis_timeout_seconds,
         )
     else:
         broker = InMemoryBroker()

@@ -47,9 +47,25 @@ AT_CAPACITY_WAIT_SECONDS = 0.002
 REFILL_SHARE = 0.25
 
 
+# A connection idle this long is pinged before it is used again: one a server or a router closed in the
+# meantime (Heroku Redis closes idle ones) is replaced instead of failing the call.
+HEALTH_CHECK_SECONDS = 30
+
+
 class WakingRedisBroker(RedisBroker):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, url: str, timeout_seconds: float = 5.0, **kwargs):
+        # A Redis that stops answering without closing the connection (a partition, a paused server)
+        # must fail each call, not hold an API request or a consumer: REDIS_TIMEOUT_SECONDS, where
+        # Dramatiq would take redis-py's default (none before redis-py 8, 5 s since).
+        pool = redis.ConnectionPool.from_url(
+            url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            socket_keepalive=True,
+            health_check_interval=HEALTH_CHECK_SECONDS,
+        )
+        super().__init__(connection_pool=pool, **kwargs)
+        self.timeout_seconds = timeout_seconds
         self._together: ContextVar[Pipeline | None] = ContextVar(
             f"enqueued_together_{id(self)}", default=None
         )
@@ -107,6 +123,8 @@ class _WakingConsumer(_RedisConsumer):
         idle_seconds = timeout / 1000
         if queue_name.endswith(".DQ"):
             idle_seconds = min(idle_seconds, DELAY_QUEUE_WAIT_SECONDS)
+        # The wait's answer must come back within the socket's timeout, or every idle wait would fail.
+        idle_seconds = min(idle_seconds, broker.timeout_seconds / 2)
         self.idle_seconds = idle_seconds
         self.wake_key = broker.wake_key(queue_name)
         self.refill_at = prefetch - max(1, int(prefetch * REFILL_SHARE))
@@ -119,18 +137,33 @@ class _WakingConsumer(_RedisConsumer):
         # acknowledges a message once however often it is told.
         try:
             reply = self.acks.submit(message.options["redis_message_id"])
-        except (redis.ConnectionError, WriterStopped) as e:
+        except (redis.ConnectionError, redis.TimeoutError, WriterStopped) as e:
             raise ConnectionClosed(e) from None
         finally:
             self.queued_message_ids.discard(message.message_id)
         if isinstance(reply, Exception):  # refused by Redis, as Dramatiq's own ack would have been
             raise reply
 
+    def nack(self, message):
+        with _timeouts_as_closed_connections():
+            super().nack(message)
+
     def __next__(self):
         if not self.message_cache and self.outstanding_message_count > self.refill_at:
             time.sleep(AT_CAPACITY_WAIT_SECONDS)
             return None
-        message = super().__next__()
-        if message is None and not self.message_cache:
-            self.broker.client.blpop([self.wake_key], timeout=self.idle_seconds)
+        with _timeouts_as_closed_connections():
+            message = super().__next__()
+            if message is None and not self.message_cache:
+                self.broker.client.blpop([self.wake_key], timeout=self.idle_seconds)
         return message
+
+
+@contextmanager
+def _timeouts_as_closed_connections() -> Iterator[None]:
+    """Dramatiq reconnects on a closed connection (quietly, a second later) but takes any other error
+    for a bug; Redis not answering in time is the former."""
+    try:
+        yield
+    except redis.TimeoutError as e:
+        raise ConnectionClosed(e) from None
