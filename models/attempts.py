@@ -211,16 +211,19 @@ WHERE "id" = ? AND "state" = 'delivering' AND "lease_expires_at" = ?
 """
 # The attempt is logged even when the lease had lapsed (it happened), unless the row is gone: the
 # delivery by its id and its webhook id, never another row that took the id (SQLite reuses the highest
-# id after a delete).
-LOG = """
+# id after a delete). Logged once: an outcome written again, because the answer to the statement that
+# wrote it was lost, finds its attempt already there (the unique index on the delivery and the moment).
+ONCE = 'ON CONFLICT ("delivery_id", "attempted_at") DO NOTHING'
+LOG = f"""
 INSERT INTO "attempt" ("delivery_id", "attempted_at", "url", "status_code", "error", "duration_ms",
     "response_excerpt", "trigger")
 SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "delivery" WHERE "id" = ? AND "webhook_id" = ?)
+{ONCE}
 """
 # On PostgreSQL both in one statement, for any number of attempts: one round trip, atomic without BEGIN
 # and COMMIT, and one commit for every attempt a worker process finished meanwhile (``Outcome`` rows,
 # passed as one JSON document, each numbered). Returns the numbers of the outcomes that moved their delivery.
-MOVE_AND_LOG_MANY = """
+MOVE_AND_LOG_MANY = f"""
 WITH "outcome" AS (
     SELECT * FROM json_to_recordset(?::json) AS "o"("n" integer, "delivery_id" bigint, "webhook_id" text,
         "lease" timestamp,
@@ -243,6 +246,7 @@ WITH "outcome" AS (
     FROM "outcome" AS "o" WHERE EXISTS (
         SELECT 1 FROM "delivery" WHERE "delivery"."id" = "o"."delivery_id" AND "webhook_id" = "o"."webhook_id"
     )
+    {ONCE}
 )
 SELECT "n" FROM "moved"
 """

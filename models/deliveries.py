@@ -106,7 +106,8 @@ class Attempt(BaseModel):
     trigger = CharField(max_length=10, default=SCHEDULED)
 
     class Meta:
-        indexes = ((("delivery", "attempted_at"), False), (("attempted_at",), False))
+        # Unique: an attempt written again (its batch's commit answer lost) is logged once.
+        indexes = ((("delivery", "attempted_at"), True), (("attempted_at",), False))
 
     @property
     def succeeded(self) -> bool:

@@ -142,6 +142,11 @@ def populate_first_schema(database) -> None:
     )
     insert(database, "attempt", id=1, delivery_id=1, attempted_at=at, url="https://acme.example/hooks",
            status_code=200, duration_ms=42, trigger="scheduled")  # fmt: skip
+    # The same attempt logged twice (its batch's commit answer lost), and a later one.
+    insert(database, "attempt", id=2, delivery_id=1, attempted_at=at, url="https://acme.example/hooks",
+           status_code=200, duration_ms=42, trigger="scheduled")  # fmt: skip
+    insert(database, "attempt", id=3, delivery_id=1, attempted_at="2026-01-15 09:31:00", error="timed out",
+           url="https://acme.example/hooks", duration_ms=15000, trigger="manual")  # fmt: skip
 
 
 def run_migrate(url: str) -> str:
@@ -187,7 +192,11 @@ def test_upgrading_a_populated_first_schema_to_the_latest_keeps_every_row(scratc
             "succeeded",
             {"id": "po_1"},
         )
-        assert one(deliveries.Attempt, deliveries.Attempt.delivery == delivery.id).status_code == 200
+        logged = deliveries.Attempt.select().where(deliveries.Attempt.delivery == delivery.id).bind(database)
+        assert [(a.id, a.status_code) for a in logged.order_by(deliveries.Attempt.id)] == [
+            (1, 200),
+            (3, None),
+        ]
     database.close()
 
 

@@ -238,6 +238,37 @@ def test_outcomes_written_together_move_each_delivery_its_claim_still_holds_and_
     assert sorted(a.status_code for a in Attempt.select()) == [200, 200, 204, 500]
 
 
+def test_outcomes_written_again_after_their_commits_answer_was_lost_are_logged_once():
+    acme = factories.partner()
+    rows = [deliveries.create_delivery(acme.id, "order.created", {"id": f"po_{n}"}) for n in range(2)]
+    outcomes = [
+        attempts.Outcome(
+            delivery_id=claim.delivery_id,
+            webhook_id=claim.webhook_id,
+            lease_expires_at=claim.lease_expires_at,
+            state=deliveries.SUCCEEDED,
+            next_attempt_at=None,
+            at=utcnow(),
+            url="https://partner.example/hooks",
+            status_code=200,
+            error=None,
+            duration_ms=7,
+            response_excerpt=None,
+            trigger=deliveries.SCHEDULED,
+        )
+        for claim in (attempts.claim(row.id, lease_seconds=30) for row in rows)
+    ]
+    assert attempts.write_outcomes(outcomes) == [True, True]
+
+    # The connection broke after the commit, before its answer: the group commit, taking the batch for
+    # refused, writes each outcome again alone.
+    again = [attempts.write_outcomes([outcome]) for outcome in outcomes]
+
+    assert again == [[False], [False]]
+    assert [Attempt.select().where(Attempt.delivery == row.id).count() for row in rows] == [1, 1]
+    assert [deliveries.get_delivery(row.id).attempt_count for row in rows] == [1, 1]
+
+
 def test_an_attempt_is_never_logged_against_another_delivery_that_took_its_id(receiver):
     acme = factories.partner(webhook_url=receiver.url)
     gone = deliveries.create_delivery(acme.id, "order.created", {"id": "po_gone"})
