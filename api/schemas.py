@@ -10,7 +10,15 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from models.catalogue import PRODUCT_TYPES
 from models.currencies import is_currency
@@ -82,12 +90,18 @@ Email = Annotated[
 ]
 
 
+# The guide's example body says ``product_type`` and its list of fields ``product.type``: a partner may
+# have followed either. Both are taken (not both at once), and ``product_type`` is what answers say.
+PRODUCT_TYPE_NAMES = AliasChoices("product_type", "type")
+PRODUCT_TYPE_NOTE = "Also accepted as `type`, the name the guide's list of fields gives it."
+
+
 class ProductCreate(Body):
     name: Name
     description: Annotated[str, StringConstraints(max_length=5000)]
     enabled: bool = True
     meta: StringMap = Field(default_factory=dict)
-    product_type: ProductType
+    product_type: ProductType = Field(validation_alias=PRODUCT_TYPE_NAMES, description=PRODUCT_TYPE_NOTE)
     # Only an operator names the partner; a partner's products are its own.
     partner_id: Id | None = None
 
@@ -98,7 +112,9 @@ class ProductUpdate(Body):
     description: Annotated[str, StringConstraints(max_length=5000)] = None  # type: ignore[assignment]
     enabled: bool = None  # type: ignore[assignment]
     meta: StringMap = None  # type: ignore[assignment]
-    product_type: ProductType = None  # type: ignore[assignment]
+    product_type: ProductType = Field(  # type: ignore[assignment]
+        None, validation_alias=PRODUCT_TYPE_NAMES, description=PRODUCT_TYPE_NOTE
+    )
 
 
 class PriceCreate(Body):

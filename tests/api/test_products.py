@@ -178,3 +178,23 @@ def test_the_marketplace_reads_but_does_not_write_the_catalogue(client):
     refused = client.post("/products", json=SEED_PRODUCT, headers=marketplace)
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "forbidden"
+
+
+def test_the_guides_other_name_for_the_product_type_is_taken_too(client):
+    acme = factories.partner()
+    body = {key: value for key, value in SEED_PRODUCT.items() if key != "product_type"}
+
+    created = client.post("/products", json={**body, "type": "lending_loans"}, headers=acme.headers)
+    product_id = created.get_json()["id"]
+    moved = client.patch(f"/products/{product_id}", json={"type": "lending_mortgages"}, headers=acme.headers)
+    both = client.post(
+        "/products",
+        json={**body, "type": "lending_loans", "product_type": "lending_loans"},
+        headers=acme.headers,
+    )
+    unknown = client.post("/products", json={**body, "type": "utilities_water"}, headers=acme.headers)
+
+    assert created.status_code == 201 and created.get_json()["product_type"] == "lending_loans"
+    assert moved.status_code == 200 and moved.get_json()["product_type"] == "lending_mortgages"
+    assert both.status_code == 400 and both.get_json()["error"]["fields"] == {"type": "is not a known field"}
+    assert unknown.status_code == 400 and "type" in unknown.get_json()["error"]["fields"]
