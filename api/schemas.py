@@ -113,7 +113,7 @@ class ProductUpdate(Body):
     enabled: bool = None  # type: ignore[assignment]
     meta: StringMap = None  # type: ignore[assignment]
     product_type: ProductType = Field(  # type: ignore[assignment]
-        None, validation_alias=PRODUCT_TYPE_NAMES, description=PRODUCT_TYPE_NOTE
+        default=None, validation_alias=PRODUCT_TYPE_NAMES, description=PRODUCT_TYPE_NOTE
     )
 
 
