@@ -264,7 +264,11 @@ def _attempts(rng, made, order_rows, delivery_ids, plans, now) -> None:
             rows.append(
                 {
                     "delivery": delivery_id,
-                    "attempted_at": min(now, order["created_at"] + timedelta(seconds=n * rng.uniform(1, 30))),
+                    # Each attempt at its own moment (they are unique per delivery), before now.
+                    "attempted_at": min(
+                        now - timedelta(seconds=plan.tries - n),
+                        order["created_at"] + timedelta(seconds=n * rng.uniform(1, 30)),
+                    ),
                     "url": urls[order["partner"]],
                     "status_code": None if timeout else (200 if ok else rng.choice((500, 502, 503))),
                     "error": "timed out after 15 s" if timeout else None,

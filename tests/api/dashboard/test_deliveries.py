@@ -150,7 +150,10 @@ def test_the_charts_show_the_last_hours_attempts(operator_browser):
     acme = factories.partner()
     webhook = factories.delivery(acme, deliveries.SUCCEEDED, (500, 200))
     a_minute_ago = utcnow().replace(second=30) - timedelta(minutes=1)
-    Attempt.update(attempted_at=a_minute_ago).where(Attempt.delivery == webhook.id).execute()
+    for n, attempt in enumerate(webhook.attempts.order_by(Attempt.id)):
+        Attempt.update(attempted_at=a_minute_ago + timedelta(seconds=n)).where(
+            Attempt.id == attempt.id
+        ).execute()
 
     page = operator_browser.get("/dashboard/deliveries").get_data(as_text=True)
 
