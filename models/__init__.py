@@ -2,6 +2,7 @@
 
 from models.buyers import Buyer
 from models.catalogue import Price, Product
+from models.dashboard_sessions import DashboardSession
 from models.deliveries import Attempt, Delivery
 from models.idempotency import IdempotencyKey
 from models.keys import ApiKey
@@ -16,6 +17,7 @@ MODELS = [
     Partner,
     WebhookSecret,
     ApiKey,
+    DashboardSession,
     Product,
     Price,
     EndUser,

@@ -80,8 +80,3 @@ def authenticate(plaintext: str) -> LiveKey | None:
     """The live key with this plaintext, or None."""
     found = execute_prepared("courier_authenticate", AUTHENTICATE, ("text",), (digest(plaintext),)).fetchone()
     return None if found is None else LiveKey(*found)
-
-
-def live_key(key_id: str) -> ApiKey | None:
-    """The key with this id, unless it was revoked: a dashboard session re-checks it on every request."""
-    return ApiKey.get_or_none((ApiKey.id == key_id) & ApiKey.revoked_at.is_null())

@@ -1,9 +1,11 @@
 """Signing in to the dashboard with an API key, signing out, CSRF tokens, and the ``login_required`` guard.
 
-The session is Flask's signed cookie. It holds the key's id and role, never the key, and every request
-checks again that the key exists and is not revoked: revoking a key ends its sessions at once. A session
-also ends ``dashboard_session_hours`` after sign-in however busy it is, as the cookie's own expiry would
-slide forward with every request.
+A session is a row in the database (models/dashboard_sessions.py) and a random token in Flask's signed
+cookie, beside the key's role and never the key; the row holds only the token's digest. Every request
+looks the row up with its key in one query: signing out deletes the row, so a copy of the cookie taken
+before stops working, and revoking the key ends its sessions at once. A session also ends
+``dashboard_session_hours`` after sign-in however busy it is (the row's ``expires_at``), as the cookie's
+own expiry would slide forward with every request.
 
 Every POST carries the session's CSRF token in a hidden field (the sign-in form too, so that another
 site cannot sign a browser in to an account of its choosing).
@@ -13,15 +15,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from api.auth import Forbidden, Principal
-from models import keys, partners
+from models import dashboard_sessions, keys, partners
 
 bp = Blueprint("session", __name__)
 
@@ -46,20 +48,28 @@ def check_csrf() -> None:
         abort(400, "This form has expired or did not come from the dashboard. Reload the page and try again.")
 
 
-def _session_hours() -> float:
-    return current_app.config["SETTINGS"].dashboard_session_hours
+def _session_lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["SETTINGS"].dashboard_session_hours)
 
 
 def signed_in() -> Principal | None:
-    """Who this session belongs to, if its key is still live and the session has not run out."""
-    key_id, role, since = session.get("key_id"), session.get("role"), session.get("signed_in_at", 0)
-    if key_id is None:
+    """Who this session belongs to, if its row is still there and unexpired and its key still live."""
+    token, role = session.get("token"), session.get("role")
+    if not isinstance(token, str) or not isinstance(role, str):
         return None
-    key = keys.live_key(key_id)
-    if key is None or key.role != role or time.time() - since > _session_hours() * 3600:
+    key = dashboard_sessions.key_of(token, role)
+    if key is None:
         session.clear()
         return None
     return Principal(role=key.role, key_id=key.id, partner_id=key.partner_id)
+
+
+def _end_session() -> None:
+    """Delete this browser's session row, if it has one, and empty the cookie."""
+    token = session.get("token")
+    if isinstance(token, str):
+        dashboard_sessions.end(token)
+    session.clear()
 
 
 def login_required(*roles: str) -> Callable:
@@ -115,14 +125,15 @@ def sign_in_with_key():
         )
         return render_template("dashboard/sign_in.html", error=error, next=request.form.get("next")), 400
     target = _safe_next(request.form.get("next")) or url_for(HOME[key.role])
-    session.clear()
+    _end_session()  # one this browser had: a new sign-in gets a new token
     session.permanent = True
-    session.update(key_id=key.id, role=key.role, signed_in_at=time.time(), name=_account_name(key))
+    token = dashboard_sessions.start(key.id, _session_lifetime())
+    session.update(token=token, role=key.role, name=_account_name(key))
     csrf_token()
     return redirect(target)
 
 
 @bp.post("/sign-out")
 def sign_out():
-    session.clear()
+    _end_session()
     return redirect(url_for("dashboard.session.sign_in"))

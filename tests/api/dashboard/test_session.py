@@ -1,10 +1,11 @@
-import time
+import hashlib
+from datetime import timedelta
 
 import pytest
 
-from api.dashboard import session as dashboard_session
-from models import keys, orders
+from models import dashboard_sessions, keys, orders
 from models.base import utcnow
+from models.dashboard_sessions import DashboardSession
 from tests import factories
 from tests.api.dashboard.conftest import Browser
 
@@ -12,6 +13,17 @@ from tests.api.dashboard.conftest import Browser
 def cookie_header(response) -> str:
     (cookie,) = [v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")]
     return cookie
+
+
+def replay(app, cookie: str, path: str = "/dashboard/orders"):
+    """``path`` requested by another browser holding a copy of ``cookie``."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief.get(path)
+
+
+def signed_out(response) -> bool:
+    return response.status_code == 302 and response.location.startswith("/dashboard/sign-in")
 
 
 def test_a_partner_signs_in_with_its_key_and_lands_on_its_orders(browser):
@@ -91,13 +103,15 @@ def test_outside_development_the_session_cookie_is_secure(make_app):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_the_session_holds_the_key_id_and_role_never_the_key(browser):
+def test_the_cookie_holds_a_token_and_the_role_and_the_database_only_the_tokens_digest(browser):
     acme = factories.partner()
     browser.sign_in(acme.api_key)
 
     with browser.client.session_transaction() as stored:
-        assert stored["role"] == "partner" and stored["key_id"].startswith("key_")
+        token = stored["token"]
+        assert stored["role"] == "partner"
         assert acme.api_key not in str(dict(stored))
+    assert [row.id for row in DashboardSession.select()] == [hashlib.sha256(token.encode()).hexdigest()]
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(partner_browser):
@@ -131,21 +145,51 @@ def test_signing_out_ends_the_session(partner_browser):
     assert browser.get("/dashboard/orders").status_code == 302
 
 
+def test_a_cookie_copied_before_sign_out_is_sent_to_sign_in_after_it(app, partner_browser):
+    browser, acme, price = partner_browser
+    copied = browser.client.get_cookie("session").value
+    assert replay(app, copied).status_code == 200
+
+    browser.post("/dashboard/sign-out")
+
+    assert signed_out(replay(app, copied))
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(app, partner_browser):
+    browser, acme, price = partner_browser
+    copied = browser.client.get_cookie("session").value
+
+    browser.sign_in(acme.api_key)
+
+    assert signed_out(replay(app, copied))
+    assert browser.get("/dashboard/orders").status_code == 200
+
+
 def test_revoking_the_key_ends_its_sessions_at_once(partner_browser):
     browser, acme, price = partner_browser
-    keys.ApiKey.update(revoked_at=utcnow()).where(keys.ApiKey.partner == acme.id).execute()
 
-    assert browser.get("/dashboard/orders").status_code == 302
+    keys.revoke(keys.ApiKey.get(keys.ApiKey.partner == acme.id).id)
+
+    assert signed_out(browser.get("/dashboard/orders"))
+
+
+def test_a_session_past_its_expiry_is_sent_to_sign_in(partner_browser):
+    browser, acme, price = partner_browser
+
+    DashboardSession.update(expires_at=utcnow() - timedelta(seconds=1)).execute()
+
+    assert signed_out(browser.get("/dashboard/orders"))
 
 
 def test_a_session_ends_twelve_hours_after_sign_in_however_busy(partner_browser, monkeypatch):
     browser, acme, price = partner_browser
-    assert browser.get("/dashboard/orders").status_code == 200
-    later = time.time() + 12 * 3600 + 1
+    for _ in range(3):
+        assert browser.get("/dashboard/orders").status_code == 200
+    later = utcnow() + timedelta(hours=12, seconds=1)
 
-    monkeypatch.setattr(dashboard_session.time, "time", lambda: later)
+    monkeypatch.setattr(dashboard_sessions, "utcnow", lambda: later)
 
-    assert browser.get("/dashboard/orders").status_code == 302
+    assert signed_out(browser.get("/dashboard/orders"))
 
 
 def test_a_partner_cannot_open_operator_pages(partner_browser):
