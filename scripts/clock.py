@@ -26,7 +26,7 @@ import workers  # noqa: F401  (declares every actor on the broker)
 from telemetry.logs import bound_request_id, configure_logging
 from workers.dispatch import dispatch
 from workers.endpoint_health import disable_failing_endpoints
-from workers.housekeeping import purge_idempotency_keys
+from workers.housekeeping import purge_dashboard_sessions, purge_idempotency_keys
 from workers.processing_window import expire_overdue_windows
 from workers.reconcile import reconcile_transactions
 from workers.sweeper import sweep_deliveries
@@ -54,6 +54,7 @@ JOBS = (
     Job(reconcile_transactions, every_seconds=60),  # without an order id: the sweep
     Job(disable_failing_endpoints, every_seconds=600),
     Job(purge_idempotency_keys, every_seconds=3600),
+    Job(purge_dashboard_sessions, every_seconds=3600),
 )
 
 

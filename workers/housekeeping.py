@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import dramatiq
 
-from models import idempotency
+from models import dashboard_sessions, idempotency
 from workers.broker import settings
 
 logger = logging.getLogger(__name__)
@@ -19,3 +19,11 @@ def purge_idempotency_keys() -> None:
     purged = idempotency.purge_expired(timedelta(seconds=settings.idempotency_key_ttl_seconds))
     if purged:
         logger.info("purged %d expired idempotency key(s)", purged, extra={"count": purged})
+
+
+@dramatiq.actor(actor_name="purge_dashboard_sessions", queue_name="maintenance", max_retries=3)
+def purge_dashboard_sessions() -> None:
+    """Idempotent: deletes every dashboard session past its expiry, a batch at a time."""
+    purged = dashboard_sessions.purge_expired()
+    if purged:
+        logger.info("purged %d expired dashboard session(s)", purged, extra={"count": purged})

@@ -120,5 +120,5 @@ def test_a_tick_redis_could_not_lock_is_tried_again_within_its_slot(sends):
 def test_the_clock_sends_the_real_jobs():
     assert {job.name for job in clock.JOBS} == {
         "expire_overdue_windows", "sweep_deliveries", "reconcile_transactions", "disable_failing_endpoints",
-        "purge_idempotency_keys",
+        "purge_idempotency_keys", "purge_dashboard_sessions",
     }  # fmt: skip

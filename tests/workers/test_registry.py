@@ -11,6 +11,7 @@ ACTORS = {
     "reconcile_transactions",
     "disable_failing_endpoints",
     "purge_idempotency_keys",
+    "purge_dashboard_sessions",
 }
 
 

@@ -8,6 +8,7 @@ from models.base import utcnow
 from models.dashboard_sessions import DashboardSession
 from tests import factories
 from tests.api.dashboard.conftest import Browser
+from workers.housekeeping import purge_dashboard_sessions
 
 
 def cookie_header(response) -> str:
@@ -190,6 +191,18 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_busy(partner_browser,
     monkeypatch.setattr(dashboard_sessions, "utcnow", lambda: later)
 
     assert signed_out(browser.get("/dashboard/orders"))
+
+
+def test_the_hourly_purge_deletes_only_expired_sessions(partner_browser):
+    browser, acme, price = partner_browser
+    key_id = keys.ApiKey.get(keys.ApiKey.partner == acme.id).id
+    dashboard_sessions.start(key_id, timedelta(hours=12), now=utcnow() - timedelta(hours=12, seconds=1))
+    (live,) = DashboardSession.select().where(DashboardSession.expires_at > utcnow())
+
+    purge_dashboard_sessions()
+
+    assert [row.id for row in DashboardSession.select()] == [live.id]
+    assert browser.get("/dashboard/orders").status_code == 200
 
 
 def test_a_partner_cannot_open_operator_pages(partner_browser):
