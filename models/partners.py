@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
+from peewee import (
+    AutoField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    ModelSelect,
+    TextField,
+    fn,
+)
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -37,6 +48,7 @@ class Partner(BaseModel):
 class WebhookSecret(BaseModel):
     """A signing key. The newest unexpired one is current; an older one signs too until it expires."""
 
+    id = AutoField()  # the secret's version, which a rotate form names (see rotate_secret_once)
     partner = ForeignKeyField(Partner, backref="secrets", on_delete="CASCADE")
     secret = CharField(max_length=120)  # "whsec_" + base64(key), the form partners are shown
     created_at = DateTimeField(default=utcnow)
@@ -102,14 +114,97 @@ def rotate_secret(partner_id: str, now: datetime | None = None) -> tuple[str, da
     carries two signatures, so a partner can switch its verifier at any moment of the overlap.
     """
     now = now or utcnow()
-    retiring_at = now + ROTATION_OVERLAP
     get_partner(partner_id)
+    return _rotate(partner_id, now)
+
+
+def _rotate(partner_id: str, now: datetime) -> tuple[str, datetime]:
+    retiring_at = now + ROTATION_OVERLAP
     WebhookSecret.update(expires_at=retiring_at).where(
         (WebhookSecret.partner == partner_id)
         & (WebhookSecret.expires_at.is_null() | (WebhookSecret.expires_at > retiring_at))
     ).execute()
     secret = WebhookSecret.create(partner=partner_id, secret=new_signing_secret(), created_at=now)
     return secret.secret, retiring_at
+
+
+# A secret's version is its row's id: not secret, and it changes with every rotation. The current secret
+# is the one without an expiry (a rotation gives the others one, in the transaction that makes it).
+
+
+def with_secret_version(query: ModelSelect[Any]) -> ModelSelect[Any]:
+    """``query`` of partners, each with ``secret_version``, the version of its current secret: a form
+    that rotates it sends this back, so that sending the form twice rotates once."""
+    current = WebhookSecret.alias()
+    version = current.select(fn.MAX(current.id)).where(
+        (current.partner == Partner.id) & current.expires_at.is_null()
+    )
+    return query.select_extend(version.alias("secret_version"))
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The secret current after a request to rotate, made when, and when the ones before it stop signing
+    (None: they have stopped). ``rotated`` says whether this request made it."""
+
+    secret: str
+    made_at: datetime
+    previous_expires_at: datetime | None
+    rotated: bool
+
+
+def rotate_secret_once(partner_id: str, version: int, now: datetime | None = None) -> Rotation:
+    """Rotate the secret if ``version`` is still current; otherwise leave it, and answer what is current.
+
+    Call it in a transaction. The check and the rotation are one conditional UPDATE of the current secret,
+    so of two requests with one version (a page reloaded, two operators at once) only the first rotates,
+    and the second, waiting on the row's lock, finds it retired and is shown the secret the first made.
+    """
+    now = now or utcnow()
+    get_partner(partner_id)
+    claimed = (
+        WebhookSecret.update(expires_at=now + ROTATION_OVERLAP)
+        .where(
+            (WebhookSecret.id == version)
+            & (WebhookSecret.partner == partner_id)
+            & WebhookSecret.expires_at.is_null()
+        )
+        .execute()
+    )
+    if claimed:
+        secret, retiring_at = _rotate(partner_id, now)
+        return Rotation(secret, now, retiring_at, rotated=True)
+    if not _is_secret_of(partner_id, version):
+        raise InvalidInput(
+            "That form does not name one of this partner's secrets. Open the partners page again.",
+            fields={"secret_version": "is not one of this partner's secrets"},
+        )
+    return _current_rotation(partner_id, now)
+
+
+def _is_secret_of(partner_id: str, version: int) -> bool:
+    return (
+        WebhookSecret.select()
+        .where((WebhookSecret.id == version) & (WebhookSecret.partner == partner_id))
+        .exists()
+    )
+
+
+def _current_rotation(partner_id: str, now: datetime) -> Rotation:
+    mine = WebhookSecret.partner == partner_id
+    current = (
+        WebhookSecret.select()
+        .where(mine & WebhookSecret.expires_at.is_null())
+        .order_by(WebhookSecret.id.desc())
+        .get()
+    )
+    previous = (
+        WebhookSecret.select(WebhookSecret.expires_at)
+        .where(mine & (WebhookSecret.expires_at > now))
+        .order_by(WebhookSecret.expires_at.desc())
+        .first()
+    )
+    return Rotation(current.secret, current.created_at, previous and previous.expires_at, rotated=False)
 
 
 # Endpoint health. A success writes to the partner row only when it changes something (the partner was

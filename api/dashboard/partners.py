@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from api.dashboard.session import login_required
 from api.pagination import page_rows
+from api.validation import parse_integer
 from models import delivery_stats, partners, redelivery
 from models.db import db
 from models.keys import OPERATOR
@@ -17,7 +18,9 @@ bp = Blueprint("partners", __name__)
 @bp.get("/partners")
 @login_required(OPERATOR)
 def list_partners():
-    rows, has_more = page_rows(partners.Partner.select(), partners.Partner, request.args)
+    rows, has_more = page_rows(
+        partners.with_secret_version(partners.Partner.select()), partners.Partner, request.args
+    )
     return render_template(
         "dashboard/partners.html",
         partners=rows,
@@ -44,11 +47,13 @@ def enable_endpoint(partner_id: str):
 @bp.post("/partners/<partner_id>/secret/rotate")
 @login_required(OPERATOR)
 def rotate_secret(partner_id: str):
+    """Rotates once per form: the form names the secret it was shown with, and a reload (which sends it
+    again) or a second operator's click finds that secret rotated already and shows the one now current."""
+    version = parse_integer(request.form.get("secret_version", ""))
+    if version is None:
+        abort(400, "This form does not say which secret it would replace. Open the partners page again.")
     with db.atomic():
-        secret, previous_expires_at = partners.rotate_secret(partners.get_partner(partner_id).id)
+        rotation = partners.rotate_secret_once(partner_id, version)
     return render_template(
-        "dashboard/secret.html",
-        partner=partners.get_partner(partner_id),
-        secret=secret,
-        previous_expires_at=previous_expires_at,
+        "dashboard/secret.html", partner=partners.get_partner(partner_id), rotation=rotation
     )
