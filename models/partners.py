@@ -22,6 +22,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from models.base import BaseModel, new_id, tuples, utcnow
+from models.db import is_postgres
 from models.errors import InvalidInput, NotFound
 
 SECRET_PREFIX = "whsec_"
@@ -83,8 +84,13 @@ def create_partner(name: str, webhook_url: str) -> tuple[Partner, str]:
     return partner, secret.secret
 
 
-def get_partner(partner_id: str) -> Partner:
-    partner = Partner.get_or_none(Partner.id == partner_id)
+def get_partner(partner_id: str, *, lock: bool = False) -> Partner:
+    """The partner; with ``lock``, its row is held until the transaction ends (PostgreSQL; SQLite's
+    writers take turns already)."""
+    query = Partner.select().where(Partner.id == partner_id)
+    if lock and is_postgres():
+        query = query.for_update()
+    partner = query.first()
     if partner is None:
         raise NotFound(f"No partner {partner_id}.", fields={"partner_id": "does not exist"})
     return partner
@@ -114,7 +120,9 @@ def rotate_secret(partner_id: str, now: datetime | None = None) -> tuple[str, da
     carries two signatures, so a partner can switch its verifier at any moment of the overlap.
     """
     now = now or utcnow()
-    get_partner(partner_id)
+    # Rotations of one partner take turns (in the caller's transaction), from before either reads a
+    # secret: two at once would each retire only the secrets it could see, and leave two current ones.
+    get_partner(partner_id, lock=True)
     return _rotate(partner_id, now)
 
 
@@ -161,7 +169,7 @@ def rotate_secret_once(partner_id: str, version: int, now: datetime | None = Non
     and the second, waiting on the row's lock, finds it retired and is shown the secret the first made.
     """
     now = now or utcnow()
-    get_partner(partner_id)
+    get_partner(partner_id, lock=True)  # rotations take turns, as in rotate_secret
     claimed = (
         WebhookSecret.update(expires_at=now + ROTATION_OVERLAP)
         .where(

@@ -1,3 +1,5 @@
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -5,7 +7,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from models import keys, partners
 from models.base import utcnow
+from models.db import db
 from tests import factories
+from tests.conftest import SERVICE_TIER
 from tests.factories import auth
 
 
@@ -106,3 +110,33 @@ def test_a_webhook_url_the_sender_could_not_request_is_refused_when_given(client
     assert created.get_json()["error"]["fields"] == {"webhook_url": "must be an absolute http(s) URL"}
     assert partners.Partner.select().count() == 1
     assert partners.get_partner(acme.id).webhook_url == endpoint
+
+
+@pytest.mark.skipif(not SERVICE_TIER, reason="SQLite's writers take turns already")
+def test_two_rotations_at_once_leave_one_current_secret():
+    acme = factories.partner()
+    first_rotated, let_first_commit = threading.Event(), threading.Event()
+    made = []
+
+    def rotate(hold: bool):
+        with db.connection_context(), db.atomic():
+            made.append(partners.rotate_secret(acme.id)[0])
+            if hold:
+                first_rotated.set()
+                let_first_commit.wait(5)
+
+    first = threading.Thread(target=rotate, args=(True,))
+    first.start()
+    first_rotated.wait(5)
+    second = threading.Thread(target=rotate, args=(False,))
+    second.start()
+    time.sleep(0.3)  # the second rotation now waits for the first's transaction
+    let_first_commit.set()
+    first.join(5)
+    second.join(5)
+
+    current = partners.WebhookSecret.select().where(
+        (partners.WebhookSecret.partner == acme.id) & partners.WebhookSecret.expires_at.is_null()
+    )
+    assert [row.secret for row in current] == [made[-1]]
+    assert len(partners.signing_secrets(acme.id)) == 3  # the first's and the original keep signing a day
