@@ -154,7 +154,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         database_pool_size=int(_number(env, "DATABASE_POOL_SIZE", 8, minimum=1)),
         redis_url=redis_url(env),
         redis_namespace=env.get("REDIS_NAMESPACE") or "courier",
-        redis_timeout_seconds=_number(env, "REDIS_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+        # At most a third of gunicorn's default request timeout (30 s): an order waits for Redis once.
+        redis_timeout_seconds=_number(env, "REDIS_TIMEOUT_SECONDS", 5.0, minimum=0.1, maximum=10),
         processing_window_seconds=_number(env, "PROCESSING_WINDOW_SECONDS", 60.0),
         webhook_timeout_seconds=_number(env, "WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.001),
         webhook_retry_schedule=(

@@ -21,7 +21,7 @@ from models.db import db
 from models.deliveries import STATES, Attempt
 from models.errors import DomainError
 from workers.broker import reaches_a_worker
-from workers.delivery import send_now
+from workers.delivery import send_batches_now, send_now
 
 partners_cli = AppGroup("partners", help="Manage partners (TPPs) and their endpoints.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
@@ -224,12 +224,14 @@ def requeue_all(partner_id, state, event_type, since, until, dry_run) -> None:
     if dry_run:
         _emit({"dry_run": True, "would_requeue": matched})
         return
-    requeued = 0
     with click.progressbar(length=matched, label="re-queueing", file=sys.stderr) as bar:
-        for batch in redelivery.requeue_batches(filters):
-            send_now(batch)
-            requeued += len(batch)
-            bar.update(len(batch))
+
+        def counted(batches):
+            for batch in batches:
+                yield batch
+                bar.update(len(batch))
+
+        requeued = send_batches_now(counted(redelivery.requeue_batches(filters)))
     _say_if_no_worker_hears(requeued)
     _emit({"dry_run": False, "requeued": requeued})
 

@@ -23,7 +23,7 @@ from models.base import isoformat
 from models.db import db
 from models.deliveries import Attempt, Delivery
 from models.keys import OPERATOR, PARTNER
-from workers.delivery import send_now
+from workers.delivery import send_batches_now, send_now
 
 bp = Blueprint("deliveries", __name__)
 
@@ -120,8 +120,5 @@ def requeue_matching():
     filters = filters_from(body.model_dump(exclude={"dry_run"}))
     if body.dry_run:
         return {"dry_run": True, "matched": redelivery.count_requeueable(filters), "requeued": 0}
-    requeued = 0
-    for batch in redelivery.requeue_batches(filters):
-        send_now(batch)
-        requeued += len(batch)
+    requeued = send_batches_now(redelivery.requeue_batches(filters))
     return {"dry_run": False, "matched": requeued, "requeued": requeued}, 202

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 
 import dramatiq
@@ -19,7 +20,7 @@ from models.base import utcnow
 from models.db import close_connection
 from workers import metrics, sender, signing
 from workers.broker import partner_slots, settings
-from workers.dispatch import dispatch
+from workers.dispatch import dispatch, dispatch_many
 from workers.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
@@ -209,7 +210,18 @@ def enqueue(delivery: deliveries.Delivery) -> bool:
     return dispatch(deliver_webhook, delivery.id)
 
 
-def send_now(delivery_ids: list[int]) -> None:
-    """Wake-ups for deliveries just made due (re-queued, or released from hold)."""
-    for delivery_id in delivery_ids:
-        dispatch(deliver_webhook, delivery_id)
+def send_now(delivery_ids: list[int]) -> bool:
+    """Wake-ups for deliveries just made due (re-queued, or released from hold), in one round trip.
+    False when the broker stayed away: the sweeper sends them."""
+    return dispatch_many(deliver_webhook, [(delivery_id,) for delivery_id in delivery_ids])
+
+
+def send_batches_now(batches: Iterable[list[int]]) -> int:
+    """``send_now`` for each batch as it is made due; returns how many were. Once the broker has stayed
+    away, the later batches are left to the sweeper without asking it again: each ask could wait
+    REDIS_TIMEOUT_SECONDS, and a large re-queue would outlast the request."""
+    made_due, reachable = 0, True
+    for batch in batches:
+        reachable = reachable and send_now(batch)
+        made_due += len(batch)
+    return made_due

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
@@ -24,11 +24,12 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 logger = logging.getLogger(__name__)
 
-# Retried: the broker may be back within the burst (a restart; a failover, whose old primary answers
-# READONLY until the address moves). Any other broker error leaves the messages to the sweeper at once.
+# Retried: the broker may be back within the burst (a restart refuses connections; a failover's old
+# primary answers READONLY until the address moves). Any other broker error leaves the messages to the
+# sweeper at once; so does a timeout, which has already waited REDIS_TIMEOUT_SECONDS: retried, a Redis
+# that stopped answering would hold the request four times as long.
 TRANSIENT = (
     redis.ConnectionError,
-    redis.TimeoutError,
     redis.ReadOnlyError,
     dramatiq.errors.BrokerConnectionError,
 )
@@ -83,6 +84,17 @@ def dispatch(actor: dramatiq.Actor, *args, delay_seconds: float | None = None) -
         held.append((actor, args, delay_seconds))
         return True
     return _send_or_leave([(actor, args, delay_seconds)])
+
+
+def dispatch_many(actor: dramatiq.Actor, calls: Iterable[tuple]) -> bool:
+    """Enqueue ``actor(*args)`` for each ``args`` in ``calls``, in one round trip. False when the broker
+    stayed away."""
+    messages: list[Held] = [(actor, args, None) for args in calls]
+    held = _held.get()
+    if held is not None:
+        held.extend(messages)
+        return True
+    return not messages or _send_or_leave(messages)
 
 
 def _send_or_leave(messages: list[Held]) -> bool:

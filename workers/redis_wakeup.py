@@ -145,25 +145,35 @@ class _WakingConsumer(_RedisConsumer):
             raise reply
 
     def nack(self, message):
-        with _timeouts_as_closed_connections():
+        with _as_closed_connection(redis.ConnectionError, redis.TimeoutError):
             super().nack(message)
+
+    def requeue(self, messages):
+        # Called as the consumer closes, after an error: were this to raise anything but a closed
+        # connection, the consumer's thread would end for good, and with it this process's share of the
+        # queue. (What it could not give back is given back when the process restarts, and the sweeper
+        # and the window backstop do not wait for that.)
+        with _as_closed_connection(redis.ConnectionError, redis.TimeoutError):
+            super().requeue(messages)
 
     def __next__(self):
         if not self.message_cache and self.outstanding_message_count > self.refill_at:
             time.sleep(AT_CAPACITY_WAIT_SECONDS)
             return None
-        with _timeouts_as_closed_connections():
-            message = super().__next__()
-            if message is None and not self.message_cache:
+        message = super().__next__()
+        if message is None and not self.message_cache:
+            # As Dramatiq treats its own fetch. A timeout is left as an error: Dramatiq then gives back
+            # the delayed messages it holds before reconnecting (it drops them on a closed connection).
+            with _as_closed_connection(redis.ConnectionError):
                 self.broker.client.blpop([self.wake_key], timeout=self.idle_seconds)
         return message
 
 
 @contextmanager
-def _timeouts_as_closed_connections() -> Iterator[None]:
-    """Dramatiq reconnects on a closed connection (quietly, a second later) but takes any other error
-    for a bug; Redis not answering in time is the former."""
+def _as_closed_connection(*errors: type[Exception]) -> Iterator[None]:
+    """``errors`` raised as Dramatiq's closed connection, on which its worker reconnects, or retries the
+    acknowledgement, rather than taking them for a bug."""
     try:
         yield
-    except redis.TimeoutError as e:
+    except errors as e:
         raise ConnectionClosed(e) from None

@@ -22,7 +22,7 @@ from models.base import utcnow
 from models.db import db
 from models.errors import Conflict, InvalidInput
 from models.keys import OPERATOR
-from workers.delivery import send_now
+from workers.delivery import send_batches_now, send_now
 
 bp = Blueprint("deliveries", __name__)
 
@@ -116,9 +116,6 @@ def confirm_requeue():
 @login_required(OPERATOR)
 def requeue_matching():
     filters, given = _filters(request.form)
-    requeued = 0
-    for batch in redelivery.requeue_batches(filters):
-        send_now(batch)
-        requeued += len(batch)
+    requeued = send_batches_now(redelivery.requeue_batches(filters))
     flash(f"Re-queued {requeued} {'delivery' if requeued == 1 else 'deliveries'}; they go out now.")
     return redirect(url_for(".list_deliveries", **given))
