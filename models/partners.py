@@ -123,17 +123,18 @@ def rotate_secret(partner_id: str, now: datetime | None = None) -> tuple[str, da
     # Rotations of one partner take turns (in the caller's transaction), from before either reads a
     # secret: two at once would each retire only the secrets it could see, and leave two current ones.
     get_partner(partner_id, lock=True)
-    return _rotate(partner_id, now)
+    made, retiring_at = _rotate(partner_id, now)
+    return made.secret, retiring_at
 
 
-def _rotate(partner_id: str, now: datetime) -> tuple[str, datetime]:
+def _rotate(partner_id: str, now: datetime) -> tuple[WebhookSecret, datetime]:
     retiring_at = now + ROTATION_OVERLAP
     WebhookSecret.update(expires_at=retiring_at).where(
         (WebhookSecret.partner == partner_id)
         & (WebhookSecret.expires_at.is_null() | (WebhookSecret.expires_at > retiring_at))
     ).execute()
-    secret = WebhookSecret.create(partner=partner_id, secret=new_signing_secret(), created_at=now)
-    return secret.secret, retiring_at
+    made = WebhookSecret.create(partner=partner_id, secret=new_signing_secret(), created_at=now)
+    return made, retiring_at
 
 
 # A secret's version is its row's id: not secret, and it changes with every rotation. The current secret
@@ -156,6 +157,7 @@ class Rotation:
     (None: they have stopped). ``rotated`` says whether this request made it."""
 
     secret: str
+    secret_id: int
     made_at: datetime
     previous_expires_at: datetime | None
     rotated: bool
@@ -180,8 +182,8 @@ def rotate_secret_once(partner_id: str, version: int, now: datetime | None = Non
         .execute()
     )
     if claimed:
-        secret, retiring_at = _rotate(partner_id, now)
-        return Rotation(secret, now, retiring_at, rotated=True)
+        made, retiring_at = _rotate(partner_id, now)
+        return Rotation(made.secret, made.id, now, retiring_at, rotated=True)
     if not _is_secret_of(partner_id, version):
         raise InvalidInput(
             "That form does not name one of this partner's secrets. Open the partners page again.",
@@ -212,7 +214,9 @@ def _current_rotation(partner_id: str, now: datetime) -> Rotation:
         .order_by(WebhookSecret.expires_at.desc())
         .first()
     )
-    return Rotation(current.secret, current.created_at, previous and previous.expires_at, rotated=False)
+    return Rotation(
+        current.secret, current.id, current.created_at, previous and previous.expires_at, rotated=False
+    )
 
 
 # Endpoint health. A success writes to the partner row only when it changes something (the partner was

@@ -9,6 +9,7 @@ from models import deliveries, keys, partners
 from models.base import utcnow
 from models.deliveries import Delivery
 from tests import factories
+from tests.api.dashboard.conftest import Browser
 from tests.factories import auth
 from tests.helpers import wait_until
 
@@ -87,6 +88,24 @@ def test_sending_one_rotate_form_twice_rotates_once_and_shows_the_same_secret(op
     assert partners.signing_secrets(acme.id) == [secret, acme.secret]  # one rotation, not two
     (made,) = partners.WebhookSecret.select().where(partners.WebhookSecret.secret == secret)
     assert "already rotated" in page and f"at {when(made.created_at)}" in page
+
+
+def test_a_form_kept_from_before_someone_elses_rotation_rotates_nothing_and_shows_no_secret(
+    app, operator_browser
+):
+    acme = factories.partner()
+    kept = rotate_form(operator_browser, acme.id)
+    colleague = Browser(app.test_client())
+    colleague.sign_in(factories.api_key(keys.OPERATOR))
+    made = shown_secret(
+        colleague.post(f"/dashboard/partners/{acme.id}/secret/rotate", kept).get_data(as_text=True)
+    )
+
+    late = operator_browser.post(f"/dashboard/partners/{acme.id}/secret/rotate", kept)
+
+    page = late.get_data(as_text=True)
+    assert late.status_code == 409 and "rotated at" in page and made not in page
+    assert partners.signing_secrets(acme.id) == [made, acme.secret]
 
 
 def test_a_fresh_form_after_a_rotation_rotates_again(operator_browser):
