@@ -7,7 +7,18 @@ but before its answer came back, the attempts were written again one by one, and
 second time. Each attempt now carries its own key, its delivery and the microsecond it was made at (one
 delivery is attempted by one lease-holder at a time), so writing it again logs nothing new. Copies that
 were already logged twice are removed first, keeping the first.
+
+On PostgreSQL the index is built CONCURRENTLY: the attempt table only grows, and a plain build would
+hold every worker's writes for as long as it scans it. That cannot run in a transaction, so neither
+does this migration (``atomic``); each step can be run again, should the release be cut short.
 """
+
+from peewee import PostgresqlDatabase
+
+atomic = False
+
+OLD = "attempt_delivery_id_attempted_at"  # the name the model gives the index, old and new
+BUILDING = "attempt_logged_once"
 
 DEDUPLICATE = """
 DELETE FROM attempt WHERE id IN (
@@ -18,16 +29,25 @@ DELETE FROM attempt WHERE id IN (
 """
 
 
+def _swap_index(migrator, db, unique: bool) -> None:
+    if isinstance(db, PostgresqlDatabase):
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        db.execute_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {BUILDING}")  # left invalid by a cut-short run
+        db.execute_sql(f"CREATE {kind} CONCURRENTLY {BUILDING} ON attempt (delivery_id, attempted_at)")
+        db.execute_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {OLD}")
+        db.execute_sql(f"ALTER INDEX {BUILDING} RENAME TO {OLD}")
+        return
+    with db.atomic():
+        migrator.migrate(
+            migrator.drop_index('attempt', OLD),
+            migrator.add_index('attempt', ('delivery_id', 'attempted_at'), unique),
+        )
+
+
 def up(migrator, db):
     db.execute_sql(DEDUPLICATE)
-    migrator.migrate(
-        migrator.drop_index('attempt', 'attempt_delivery_id_attempted_at'),
-        migrator.add_index('attempt', ('delivery_id', 'attempted_at'), True),
-    )
+    _swap_index(migrator, db, unique=True)
 
 
 def down(migrator, db):
-    migrator.migrate(
-        migrator.drop_index('attempt', 'attempt_delivery_id_attempted_at'),
-        migrator.add_index('attempt', ('delivery_id', 'attempted_at'), False),
-    )
+    _swap_index(migrator, db, unique=False)

@@ -205,3 +205,21 @@ def test_the_delivery_table_is_vacuumed_often_on_postgresql(settings):
     options = db.execute_sql("SELECT reloptions FROM pg_class WHERE relname = 'delivery'").fetchone()[0]
 
     assert "autovacuum_vacuum_scale_factor=0.01" in options
+
+
+def test_the_latest_migrations_can_be_undone_and_done_again(scratch_url):
+    database = connect(scratch_url)
+    with database.connection_context():
+        runner = Runner(database, str(MIGRATIONS))
+        runner.up()
+
+        undone = runner.down("0008_dashboard_sessions")
+        redone = runner.up()
+
+        assert undone == redone[::-1] == ["0009_attempt_logged_once", "0008_dashboard_sessions"]
+        assert "dashboard_session" in database.get_tables()
+        (logged_once,) = [
+            i for i in database.get_indexes("attempt") if i.columns == ["delivery_id", "attempted_at"]
+        ]
+        assert logged_once.unique
+    database.close()
