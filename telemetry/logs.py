@@ -163,7 +163,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
             # gunicorn's own loggers keep their handlers unless told: send them through ours.
             "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": ["stdout"], "propagate": False},
-            **{name: {"level": level} for name, level in PINNED_LEVELS.items()},
+            **{name: {"level": pinned} for name, pinned in PINNED_LEVELS.items()},
         },
     }
 

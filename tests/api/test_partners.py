@@ -1,5 +1,4 @@
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from models.db import db
 from tests import factories
 from tests.conftest import SERVICE_TIER
 from tests.factories import auth
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -112,6 +112,12 @@ def test_a_webhook_url_the_sender_could_not_request_is_refused_when_given(client
     assert partners.get_partner(acme.id).webhook_url == endpoint
 
 
+def waiting_for_a_lock() -> bool:
+    """Whether a connection to this database is waiting for a lock another holds."""
+    query = "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    return db.execute_sql(query).fetchone() is not None
+
+
 @pytest.mark.skipif(not SERVICE_TIER, reason="SQLite's writers take turns already")
 def test_two_rotations_at_once_leave_one_current_secret():
     acme = factories.partner()
@@ -127,10 +133,10 @@ def test_two_rotations_at_once_leave_one_current_secret():
 
     first = threading.Thread(target=rotate, args=(True,))
     first.start()
-    first_rotated.wait(5)
+    assert first_rotated.wait(5)
     second = threading.Thread(target=rotate, args=(False,))
     second.start()
-    time.sleep(0.3)  # the second rotation now waits for the first's transaction
+    wait_until(waiting_for_a_lock)  # the second rotation, on the first's transaction
     let_first_commit.set()
     first.join(5)
     second.join(5)
