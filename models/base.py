@@ -58,6 +58,19 @@ def older_than(model: Any, row: Any, created: Any = None) -> Any:
     return (created < moment) | ((created == moment) & (model.id < row.id))
 
 
+def delete_in_batches(model: type[Model], condition: Any, batch: int = 10_000) -> int:
+    """Delete every row of ``model`` matching ``condition``, ``batch`` rows a statement (short
+    transactions, short locks, however many have piled up); return how many."""
+    key: Any = model._meta.primary_key
+    deleted = 0
+    while True:
+        matching = model.select(key).where(condition).limit(batch)
+        count = model.delete().where(key.in_(matching)).execute()
+        deleted += count
+        if count < batch:
+            return deleted
+
+
 def tuples(query: Any) -> list[tuple[Any, ...]]:
     """An aggregate query's rows as plain tuples. (Peewee's type stubs read every row of a model's
     select as a model instance, which an aggregate's rows are not.)"""

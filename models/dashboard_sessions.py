@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from peewee import CharField, DateTimeField, ForeignKeyField
 
-from models.base import BaseModel, utcnow
+from models.base import BaseModel, delete_in_batches, utcnow
 from models.keys import ApiKey, LiveKey, digest
 
 
@@ -57,11 +57,4 @@ def end(token: str) -> None:
 
 def purge_expired(now: datetime | None = None, batch: int = 10_000) -> int:
     """Delete every session past its expiry, ``batch`` rows a statement; return how many."""
-    now = now or utcnow()
-    purged = 0
-    while True:
-        expired = DashboardSession.select(DashboardSession.id).where(DashboardSession.expires_at <= now)
-        deleted = DashboardSession.delete().where(DashboardSession.id.in_(expired.limit(batch))).execute()
-        purged += deleted
-        if deleted < batch:
-            return purged
+    return delete_in_batches(DashboardSession, DashboardSession.expires_at <= (now or utcnow()), batch)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from peewee import BigAutoField, CharField, DateTimeField, IntegerField, TextField
 
-from models.base import BaseModel, utcnow
+from models.base import BaseModel, delete_in_batches, utcnow
 from models.db import db, is_postgres
 
 
@@ -63,10 +63,4 @@ def purge_expired(ttl: timedelta, now: datetime | None = None, batch: int = 10_0
     """Delete every record older than ``ttl``, ``batch`` rows a statement (short transactions, short
     locks), however many an hour of keyed requests left."""
     cutoff = (now or utcnow()) - ttl
-    purged = 0
-    while True:
-        expired = IdempotencyKey.select(IdempotencyKey.id).where(IdempotencyKey.created_at <= cutoff)
-        deleted = IdempotencyKey.delete().where(IdempotencyKey.id.in_(expired.limit(batch))).execute()
-        purged += deleted
-        if deleted < batch:
-            return purged
+    return delete_in_batches(IdempotencyKey, IdempotencyKey.created_at <= cutoff, batch)
