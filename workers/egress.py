@@ -12,8 +12,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError
 
 # Beyond what ipaddress calls not global: the IETF's protocol assignments (192.0.0.8 among them) and
@@ -60,8 +58,9 @@ def _checked(sock: socket.socket) -> socket.socket:
     return sock
 
 
-class _Guarded:
-    """Resolve, refuse before connecting if any address is forbidden, then connect to the vetted ones."""
+class RefusesPrivateAddresses:
+    """A urllib3 connection that resolves, refuses before connecting if any address is forbidden, then
+    connects to the vetted ones."""
 
     host: str
     port: int
@@ -89,23 +88,3 @@ class _Guarded:
             finally:
                 self._dns_host = name
         raise failed or NameResolutionError(self.host, self, socket.gaierror("no address"))  # type: ignore[arg-type]
-
-
-class _GuardedHTTPConnection(_Guarded, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-# For a urllib3 PoolManager whose connections must refuse private addresses.
-PUBLIC_ONLY_POOLS = {"http": _GuardedHTTPConnectionPool, "https": _GuardedHTTPSConnectionPool}

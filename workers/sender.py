@@ -6,8 +6,9 @@ exception, so the caller's schedule decides what happens next.
 
 The timeout bounds the whole attempt, not each wait for the network: a partner that answers a byte
 every few seconds would otherwise hold the request past its lease, and the delivery would be claimed
-and sent again while the first request is still open. That bound needs gevent, which the worker dyno
-runs on; in the embedded mode's threads (``make run``), only each wait for the network is bounded.
+and sent again while the first request is still open. Under gevent, which the worker dyno runs on, a
+``gevent.Timeout`` cuts the attempt off; in threads (``make run``, the tests), a watchdog shuts down its
+socket (``workers/attempt_deadline.py``).
 
 The request goes through urllib3 directly, the engine under requests: a webhook needs none of what
 requests adds on top (cookies, hooks, proxies from the environment, redirect handling), and that layer
@@ -26,12 +27,15 @@ from email.utils import parsedate_to_datetime
 
 import urllib3
 from dramatiq.threading import is_gevent_active
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as RequestTimeout
 
 from models.attempts import AttemptResult
 from models.deliveries import EXCERPT_CHARS
-from workers.egress import PUBLIC_ONLY_POOLS
+from workers import attempt_deadline
+from workers.attempt_deadline import ShutAtDeadline
+from workers.egress import RefusesPrivateAddresses
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,22 @@ HEADERS = {"User-Agent": "Courier-Webhooks/1.0", "Content-Type": "application/js
 # so a partner that never has more than a few requests in flight keeps a few.
 CONNECTIONS_KEPT_PER_HOST = 256
 
+
+def _pool_classes(*mixins: type) -> dict[str, type[HTTPConnectionPool]]:
+    """urllib3's pool classes, with ``mixins`` put before urllib3's own in their connections."""
+    classes: dict[str, type[HTTPConnectionPool]] = {}
+    for scheme, pool_class in (("http", HTTPConnectionPool), ("https", HTTPSConnectionPool)):
+        connection = type(f"Webhook{scheme.upper()}Connection", (*mixins, pool_class.ConnectionCls), {})
+        classes[scheme] = type(f"Webhook{scheme.upper()}Pool", (pool_class,), {"ConnectionCls": connection})
+    return classes
+
+
+# By egress policy: whether private addresses may be reached (only ever in development and tests).
+_POOL_CLASSES = {
+    True: _pool_classes(ShutAtDeadline),
+    False: _pool_classes(ShutAtDeadline, RefusesPrivateAddresses),
+}
+
 # One pool manager per egress policy, shared by every thread (urllib3's pools are thread-safe).
 # No proxies from the environment: a proxy would hide the address the egress guard checks.
 _pools: dict[bool, urllib3.PoolManager] = {}
@@ -56,8 +76,7 @@ def _pool(allow_private: bool) -> urllib3.PoolManager:
         pool = urllib3.PoolManager(
             num_pools=200, maxsize=CONNECTIONS_KEPT_PER_HOST, block=False, headers=HEADERS
         )
-        if not allow_private:
-            pool.pool_classes_by_scheme = PUBLIC_ONLY_POOLS
+        pool.pool_classes_by_scheme = _POOL_CLASSES[allow_private]
         pool = _pools.setdefault(allow_private, pool)
     return pool
 
@@ -88,14 +107,23 @@ class _DeadlinePassed(BaseException):
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise ``_DeadlinePassed`` in the block once ``seconds`` have passed (under gevent)."""
+    """End the block with ``_DeadlinePassed`` once ``seconds`` have passed: raised into it under gevent;
+    in threads, by the waits that fail once the watchdog shuts the socket down (``_cut_off``)."""
     if not is_gevent_active():
-        yield
+        with attempt_deadline.watching(seconds):
+            yield
         return
     import gevent
 
     with gevent.Timeout(seconds, _DeadlinePassed):
         yield
+
+
+def _cut_off() -> None:
+    """In threads, a network wait that failed because the attempt ran out of time ends it as under
+    gevent, and not as an error of the partner's."""
+    if attempt_deadline.passed():
+        raise _DeadlinePassed
 
 
 def _read_excerpt(response: urllib3.BaseHTTPResponse) -> str:
@@ -147,11 +175,14 @@ def _attempt(
     except RequestTimeout:
         return _timed_out(url, started, timeout)
     except (HTTPError, OSError) as exc:
+        _cut_off()
         return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
     try:
         excerpt = _read_excerpt(response)
+        _cut_off()  # a body without a length ends where the watchdog shut the socket down
     except (HTTPError, OSError) as exc:
         response.close()
+        _cut_off()
         excerpt = f"[response body unreadable: {_describe(exc)}]"
     except _DeadlinePassed:  # cut off mid-answer: the connection must not go back to the pool
         response.close()
