@@ -13,13 +13,15 @@ A 409 (the state it met may change) and any 5xx (the next try may succeed) are n
 transaction is rolled back and a retry runs afresh.
 
 Stored bodies are sealed with ``SECRET_KEY`` (Fernet): ``POST /partners`` answers with a new API key and
-webhook secret, which must not lie in the database in clear.
+webhook secret, which must not lie in the database in clear. For the same reason requests are
+recognised by a keyed digest, not a plain one (``fingerprints``).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable
@@ -67,27 +69,35 @@ def _key() -> str | None:
     return key
 
 
-def fingerprint() -> str:
-    """What makes two requests "the same": method, path and body (JSON compared as data, not bytes)."""
+def fingerprints() -> list[str]:
+    """What makes two requests "the same": method, path and body (JSON compared as data, not bytes).
+
+    An HMAC under SECRET_KEY, then under each of SECRET_KEY_FALLBACKS: the first is recorded, any of them
+    matches. Keyed, because a body may hold a secret as small as a buyer's four-digit PIN, which trying
+    all 10,000 would read back from a plain digest.
+    """
     raw = request.get_data(cache=True)
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):  # not JSON, or nested past the decoder's depth: the view says so
         body = raw
-    return hashlib.sha256(f"{request.method}\n{request.path}\n".encode() + body).hexdigest()
+    message = f"{request.method}\n{request.path}\n".encode() + body
+    return [hmac.new(key, message, hashlib.sha256).hexdigest() for key in _keys(b"fingerprints")]
+
+
+def _keys(purpose: bytes) -> list[bytes]:
+    """A key for ``purpose`` from SECRET_KEY, then from each of SECRET_KEY_FALLBACKS."""
+    settings = current_app.config["SETTINGS"]
+    secrets = (settings.secret_key, *settings.secret_key_fallbacks)
+    return [
+        hashlib.sha256(b"courier idempotency " + purpose + b"\n" + secret.encode()).digest()
+        for secret in secrets
+    ]
 
 
 def _fernet() -> MultiFernet:
     """Seals with SECRET_KEY; opens what it or one of SECRET_KEY_FALLBACKS sealed."""
-    settings = current_app.config["SETTINGS"]
-    return MultiFernet(
-        [_fernet_of(secret) for secret in (settings.secret_key, *settings.secret_key_fallbacks)]
-    )
-
-
-def _fernet_of(secret: str) -> Fernet:
-    key = hashlib.sha256(b"courier idempotency responses\n" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(key)) for key in _keys(b"responses")])
 
 
 def kept(status: int) -> bool:
@@ -103,15 +113,12 @@ def _run(view: Callable, args: tuple, kwargs: dict) -> Response:
     return current_app.make_response(result)
 
 
-def _replay(record: idempotency.IdempotencyKey, request_fingerprint: str) -> Response:
-    if record.fingerprint != request_fingerprint:
-        raise IdempotencyKeyReused(
-            f"This {HEADER} was used for a different request; use a new key for a new request.",
-            fields={HEADER: "was used with a different method, path or body"},
-        )
+def _replay(record: idempotency.IdempotencyKey, request_fingerprints: list[str]) -> Response:
     try:
         body = _fernet().decrypt(record.response_body.encode())
     except InvalidToken:  # SECRET_KEY changed, and the old one is not among SECRET_KEY_FALLBACKS
+        # The key that made the record's fingerprint is gone too: whether this is the same request
+        # cannot be told either.
         raise Conflict(
             f"The first request with this {HEADER} was answered, but its response can no longer be "
             "replayed: it may have taken effect. Look for what it made before sending it again under "
@@ -119,6 +126,11 @@ def _replay(record: idempotency.IdempotencyKey, request_fingerprint: str) -> Res
             fields={HEADER: "cannot be replayed"},
             code="idempotency_key_unreadable",
         ) from None
+    if not any(hmac.compare_digest(record.fingerprint, each) for each in request_fingerprints):
+        raise IdempotencyKeyReused(
+            f"This {HEADER} was used for a different request; use a new key for a new request.",
+            fields={HEADER: "was used with a different method, path or body"},
+        )
     response = Response(body, status=record.status_code, mimetype="application/json")
     response.headers[REPLAYED_HEADER] = "true"
     return response
@@ -134,7 +146,7 @@ def idempotent(view: Callable) -> Callable:
             return view(*args, **kwargs)
         key_id = current_principal().key_id
         ttl = timedelta(seconds=current_app.config["SETTINGS"].idempotency_key_ttl_seconds)
-        this_request = fingerprint()
+        this_request = fingerprints()
         try:
             with after_commit(), db.atomic():
                 if not idempotency.lock(key_id, key):
@@ -149,7 +161,7 @@ def idempotent(view: Callable) -> Callable:
                 if not kept(response.status_code):
                     raise _NotKept(response)
                 sealed = _fernet().encrypt(response.get_data()).decode()
-                idempotency.record(key_id, key, this_request, response.status_code, sealed)
+                idempotency.record(key_id, key, this_request[0], response.status_code, sealed)
                 return response
         except _NotKept as not_kept:
             return not_kept.response

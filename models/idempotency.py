@@ -21,7 +21,7 @@ class IdempotencyKey(BaseModel):
     id = BigAutoField()
     key_id = CharField(max_length=64)  # the API key that sent it: keys are scoped to their sender
     key = CharField(max_length=255)
-    fingerprint = CharField(max_length=64)  # of the method, path and body
+    fingerprint = CharField(max_length=64)  # keyed digest of the method, path and body (api/idempotency.py)
     status_code = IntegerField()
     response_body = TextField()
     created_at = DateTimeField(default=utcnow, index=True)

@@ -1,8 +1,12 @@
 """``Idempotency-Key`` on the generic API's creating calls; the PIN checks take none (api/generic/pins.py)."""
 
+import hashlib
+import json
+
 import pytest
 
 from models.buyers import Buyer
+from models.idempotency import IdempotencyKey
 from models.sellers import Seller, SellerProduct
 from models.transactions import PROVIDER_BANGO, Transaction
 from tests import factories
@@ -82,3 +86,17 @@ def test_a_pin_check_sent_again_under_one_key_is_checked_and_counted_again(clien
         assert answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers
 
     assert Buyer.get_by_id(buyer.id).pin_failures == 2
+
+
+def test_a_buyer_made_under_a_key_leaves_no_digest_its_pin_could_be_read_back_from(client, marketplace):
+    created = client.post("/generic/buyer/", json=buyer(), headers=keyed(marketplace, "pin-made"))
+    assert created.status_code == 201
+    (record,) = IdempotencyKey.select()
+
+    def plain_digest(pin: str) -> str:  # as the record was kept before it was keyed
+        body = json.dumps({**buyer(), "pin": pin}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(f"POST\n/generic/buyer/\n{body}".encode()).hexdigest()
+
+    assert not any(plain_digest(f"{pin:04d}") == record.fingerprint for pin in range(10_000))
+    replayed = client.post("/generic/buyer/", json=buyer(), headers=keyed(marketplace, "pin-made"))
+    assert replayed.headers["Idempotent-Replayed"] == "true"
