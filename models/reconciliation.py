@@ -6,9 +6,11 @@
     order Need_more_info   -> left as it is: the partner waits for the buyer, and no transaction status
                               says that (Received is the step before the payment provider, not after)
 
-A transaction moves only as the transition rules allow (models/transactions.py). One they do not let
-move, a Failed or Cancelled transaction whose order says otherwise, is never overwritten: the
-disagreement is recorded once, as a conflict for an operator to settle.
+A transaction that already says what its order says is left alone: a Cancelled payment agrees with a
+Failed order (no money moved either way). Otherwise it moves only as the transition rules allow
+(models/transactions.py), and never from Completed to Failed, which they would allow: the money was
+taken, and marking the payment failed would hide the refund it needs. A transaction that may not move
+is never overwritten: the disagreement is recorded once, as a conflict for an operator to settle.
 
 Every change that may put a transaction out of line with its order flags it (``request``) in the same
 database transaction, and reconciling clears the flag. A message carries the order id to a worker at
@@ -28,7 +30,7 @@ from models.base import BaseModel, utcnow
 from models.errors import NotFound
 from models.orders import Order
 from models.partners import Partner
-from models.transactions import COMPLETED, FAILED, STATUSES, Transaction, transition_error
+from models.transactions import CANCELLED, COMPLETED, FAILED, STATUSES, Transaction, transition_error
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ NO_TRANSACTION = "no_transaction"
 
 # The transaction status each order status calls for; an order status not listed calls for none yet.
 VERDICTS = {orders.SUCCESSFUL: COMPLETED, orders.FAILED: FAILED}
+# The transaction statuses that already say what each verdict says.
+AGREEING = {COMPLETED: frozenset({COMPLETED}), FAILED: frozenset({FAILED, CANCELLED})}
 
 
 class ReconciliationConflict(BaseModel):
@@ -58,6 +62,11 @@ class ReconciliationConflict(BaseModel):
 
     @property
     def reason(self) -> str:
+        if self.transaction_status == COMPLETED:
+            return (
+                f"Transaction {self.transaction_id} is Completed, but order {self.order_id} is "
+                f"{self.order_status}: the payment taken needs a refund."
+            )
         return (
             f"Transaction {self.transaction_id} is {STATUSES[self.transaction_status]}, which is final, "
             f"but order {self.order_id} is {self.order_status}."
@@ -89,9 +98,9 @@ def reconcile(order_id: str, now: datetime | None = None) -> str:
     )
     order = transaction.order
     target = VERDICTS.get(order.status)
-    if target is None or target == transaction.status:
+    if target is None or transaction.status in AGREEING[target]:
         outcome = UNCHANGED
-    elif transition_error(transaction.status, target) is None:
+    elif _may_move(transaction.status, target):
         moved = (
             Transaction.update(status=target, modified_at=now, reconcile_requested_at=None)
             .where(as_read)
@@ -106,6 +115,11 @@ def reconcile(order_id: str, now: datetime | None = None) -> str:
         # A request made since the read keeps its flag, for its own message or the sweep.
         Transaction.update(reconcile_requested_at=None).where(as_read).execute()
     return outcome
+
+
+def _may_move(status: int, target: int) -> bool:
+    """As the transition rules allow, but a payment taken is not marked failed: it needs a refund."""
+    return transition_error(status, target) is None and (status, target) != (COMPLETED, FAILED)
 
 
 def _record_conflict(transaction: Transaction, order: Order, now: datetime) -> None:

@@ -40,12 +40,12 @@ FIRST_NAMES = ("Lisa", "Omar", "Priya", "Tom", "Aisha", "Jack", "Mei", "Sam", "Z
 LAST_NAMES = ("Nichols", "Khan", "Patel", "Walsh", "Okafor", "Reid", "Chen", "Hughes", "Ali", "Evans")
 STATUS_WEIGHTS = {orders.SUCCESSFUL: 70, orders.FAILED: 8, orders.NEED_MORE_INFO: 7, orders.PENDING: 15}
 BATCH = 500
-# Orders whose payment ended at the provider while their partner answered them: the order's status,
-# the transaction's, and what an operator noted on the transaction.
+# Orders whose payment ended otherwise at the provider while their partner answered them: the order's
+# status, the transaction's, and what an operator noted on the transaction.
 CONFLICTS = (
     (orders.SUCCESSFUL, transactions.CANCELLED, ""),
     (orders.SUCCESSFUL, transactions.FAILED, ""),
-    (orders.FAILED, transactions.CANCELLED, "Nothing was charged: checked with the provider."),
+    (orders.FAILED, transactions.COMPLETED, "Refund requested from the provider."),
 )
 
 

@@ -1,7 +1,8 @@
 """Reconciliation conflicts: ``/generic/conflicts/``, for operators.
 
 A conflict is an order's transaction that reconciliation may not move to what the order says, such as
-a Cancelled transaction for an order its partner settled as Succesful. It is recorded once and left for
+a Cancelled transaction for an order its partner settled as Succesful, or a Completed one (a payment
+taken) for an order that Failed. It is recorded once and left for
 an operator to settle (models/reconciliation.py); ``flask --app api reconciliation conflicts`` lists
 them too.
 """

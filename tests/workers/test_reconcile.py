@@ -70,7 +70,7 @@ def test_an_order_without_a_verdict_leaves_the_transaction_alone(placed, order_s
         (CHECKED, orders.SUCCESSFUL, COMPLETED),
         (RECEIVED, orders.SUCCESSFUL, COMPLETED),
         (RECEIVED, orders.FAILED, FAILED),
-        (COMPLETED, orders.FAILED, FAILED),
+        (PENDING, orders.FAILED, FAILED),
     ],
 )
 def test_a_transaction_moves_as_the_transition_rules_allow(before, order_status, after):
@@ -118,13 +118,22 @@ def test_two_workers_at_once_change_it_once(placed):
     assert status_of(transaction) == COMPLETED
 
 
+def test_a_cancelled_transaction_agrees_with_a_failed_order():
+    order = factories.order()
+    transaction = factories.transaction(for_order=order, status=CANCELLED)
+    settle(order, orders.FAILED)
+
+    assert reconciliation.reconcile(order.id) == reconciliation.UNCHANGED
+    assert status_of(transaction) == CANCELLED
+    assert not ReconciliationConflict.select().exists()
+    assert transactions.get_transaction(transaction.id).reconcile_requested_at is None
+
+
 @pytest.mark.parametrize(
     "final, order_status",
-    [(CANCELLED, orders.SUCCESSFUL), (FAILED, orders.SUCCESSFUL), (CANCELLED, orders.FAILED)],
+    [(CANCELLED, orders.SUCCESSFUL), (FAILED, orders.SUCCESSFUL), (COMPLETED, orders.FAILED)],
 )
-def test_a_final_transaction_the_order_contradicts_is_recorded_once_and_never_overwritten(
-    final, order_status
-):
+def test_a_transaction_the_order_contradicts_is_recorded_once_and_never_overwritten(final, order_status):
     order = factories.order()
     transaction = factories.transaction(for_order=order, status=final)
     settle(order, order_status)
@@ -137,6 +146,7 @@ def test_a_final_transaction_the_order_contradicts_is_recorded_once_and_never_ov
     assert (conflict.transaction_id, conflict.order_id) == (transaction.id, order.id)
     assert (conflict.transaction_status, conflict.order_status) == (final, order_status)
     assert transactions.get_transaction(transaction.id).reconcile_requested_at is None
+    assert ("needs a refund" in conflict.reason) == (final == COMPLETED)
 
 
 def test_an_order_placed_before_payments_has_no_transaction_to_reconcile():
