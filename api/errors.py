@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from peewee import InterfaceError, OperationalError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -80,6 +80,17 @@ def register_error_handlers(app: Flask) -> None:
         for name, value in exc.get_headers():
             if name.lower() != "content-type":  # e.g. Allow on a 405
                 response.headers[name] = value
+        return response
+
+    @app.after_request
+    def redirect_in_json(response: Response) -> Response:
+        """The redirect to an address's form with its trailing slash (a 308, which keeps the method
+        and the body) comes from Werkzeug's routing with an HTML page; the API says it in JSON."""
+        if response.status_code == 308 and response.mimetype == "text/html":
+            location = response.headers["Location"]
+            body = error_response(308, "permanent_redirect", f"This resource's address is {location}.")
+            response.set_data(body.get_data())
+            response.mimetype = body.mimetype
         return response
 
     @app.errorhandler(OperationalError)

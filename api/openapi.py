@@ -36,6 +36,7 @@ _STATUS_TEXT = {
     403: "This role may not do this.",
     404: "No such resource, or not one this key may see.",
     409: "The resource's state does not allow this.",
+    412: "If-Match names no current version of the resource: it changed since it was read.",
     413: "The request body is too large.",
     422: "This Idempotency-Key was used for a different request.",
     503: "A dependency is unavailable; retry shortly.",
@@ -178,6 +179,17 @@ def _operation(rule: Rule, view: Callable, operation: Operation, schemas: _Schem
                 "required": False,
                 "description": "The ETag of the copy you hold: while the resource is unchanged, the answer "
                 "is a 304 without a body.",
+                "schema": {"type": "string"},
+            }
+        )
+    if 412 in operation.responses:  # a conditional change
+        parameters.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of the version you read: the change is made only while it is "
+                "current, and is otherwise a 412.",
                 "schema": {"type": "string"},
             }
         )

@@ -167,3 +167,9 @@ def _numbered(row: Model, name: str) -> bool:
     """Whether ``name`` is ``row``'s auto-incremented key, left for the database to number."""
     key = _auto_key(type(row))
     return key is not None and name == key.name and row.__data__.get(name) is None
+
+
+def locked(query: Any) -> Any:
+    """``query`` holding the rows it reads until the transaction ends: ``FOR UPDATE`` on PostgreSQL;
+    SQLite's writers take turns already."""
+    return query.for_update() if is_postgres() else query

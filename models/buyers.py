@@ -21,7 +21,7 @@ from typing import Any
 from peewee import AutoField, BooleanField, Case, CharField, DateTimeField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import BaseModel, unique, utcnow
+from models.base import BaseModel, locked, unique, utcnow
 from models.errors import Conflict, NotFound
 
 MAX_PIN_FAILURES = 5
@@ -94,9 +94,11 @@ def buyer_for(uuid: str) -> Buyer:
     return Buyer.get(Buyer.uuid == uuid)
 
 
-def get_buyer(buyer_id: int, *, field: str | None = None) -> Buyer:
-    """The buyer; ``field`` names the request field that referred to it, if any."""
-    buyer = Buyer.get_or_none(Buyer.id == buyer_id)
+def get_buyer(buyer_id: int, *, field: str | None = None, lock: bool = False) -> Buyer:
+    """The buyer; ``field`` names the request field that referred to it, if any. With ``lock``, its
+    row is held until the transaction ends."""
+    query = Buyer.select().where(Buyer.id == buyer_id)
+    buyer = (locked(query) if lock else query).first()
     if buyer is None:
         raise NotFound(f"No buyer {buyer_id}.", fields={field: "does not exist"} if field else None)
     return buyer

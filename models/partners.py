@@ -21,8 +21,7 @@ from peewee import (
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from models.base import BaseModel, new_id, tuples, utcnow
-from models.db import is_postgres
+from models.base import BaseModel, locked, new_id, tuples, utcnow
 from models.errors import InvalidInput, NotFound
 
 SECRET_PREFIX = "whsec_"
@@ -88,9 +87,7 @@ def get_partner(partner_id: str, *, lock: bool = False) -> Partner:
     """The partner; with ``lock``, its row is held until the transaction ends (PostgreSQL; SQLite's
     writers take turns already)."""
     query = Partner.select().where(Partner.id == partner_id)
-    if lock and is_postgres():
-        query = query.for_update()
-    partner = query.first()
+    partner = (locked(query) if lock else query).first()
     if partner is None:
         raise NotFound(f"No partner {partner_id}.", fields={"partner_id": "does not exist"})
     return partner

@@ -29,7 +29,7 @@ from peewee import (
 )
 
 from models import buyers, sellers
-from models.base import BaseModel, unique, utcnow
+from models.base import BaseModel, locked, unique, utcnow
 from models.buyers import Buyer
 from models.catalogue import Price
 from models.currencies import to_minor_units
@@ -122,9 +122,11 @@ def transition_error(current: int, new: int) -> str | None:
     return None
 
 
-def get_transaction(transaction_id: int, *, field: str | None = None) -> Transaction:
-    """The transaction; ``field`` names the request field that referred to it, if any."""
-    transaction = Transaction.get_or_none(Transaction.id == transaction_id)
+def get_transaction(transaction_id: int, *, field: str | None = None, lock: bool = False) -> Transaction:
+    """The transaction; ``field`` names the request field that referred to it, if any. With ``lock``,
+    its row is held until the transaction ends."""
+    query = Transaction.select().where(Transaction.id == transaction_id)
+    transaction = (locked(query) if lock else query).first()
     if transaction is None:
         raise NotFound(
             f"No transaction {transaction_id}.", fields={field: "does not exist"} if field else None

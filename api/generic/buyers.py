@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from api.auth import allow
-from api.generic.resources import accepted, listing, uri
+from api.generic.resources import accepted, listing, require_version, uri
 from api.generic.responses import BuyerList, BuyerOut
 from api.generic.schemas import BuyerCreate, BuyerQuery, BuyerUpdate, NoQuery
 from api.idempotency import idempotent
@@ -18,6 +18,7 @@ from api.responses import ErrorOut
 from api.validation import parse_body, read_query
 from models import buyers
 from models.buyers import Buyer
+from models.db import db
 from models.keys import MARKETPLACE, OPERATOR
 
 bp = Blueprint("buyers", __name__)
@@ -84,11 +85,13 @@ def get_buyer(buyer_id: int):
 @documented(
     "Change a buyer: active, a first PIN, or the reset flow",
     body=BuyerUpdate,
-    responses={202: None, 409: ErrorOut},
+    responses={202: None, 409: ErrorOut, 412: ErrorOut},
 )
 @allow(OPERATOR, MARKETPLACE)
 def update_buyer(buyer_id: int):
     """Returns nothing when it worked (Solitude's 202), as the document says."""
-    buyer = buyers.get_buyer(buyer_id)
-    buyers.update_buyer(buyer, parse_body(BuyerUpdate).model_dump(exclude_unset=True))
+    with db.atomic():
+        buyer = buyers.get_buyer(buyer_id, lock=True)
+        require_version(buyer_json(buyer))
+        buyers.update_buyer(buyer, parse_body(BuyerUpdate).model_dump(exclude_unset=True))
     return accepted()

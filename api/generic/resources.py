@@ -8,13 +8,16 @@ string may hold is its query model's to say (api/generic/schemas.py).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, current_app, request
 from peewee import ModelSelect
+
+from models.errors import DomainError
 
 if TYPE_CHECKING:
     from api.generic.schemas import ListQuery
@@ -39,6 +42,29 @@ def pk_from_uri(kind: str) -> Callable[[object], int]:
         return int(match.group(1))
 
     return parse
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_failed"
+    MESSAGE = "If-Match names no current version of this resource."
+
+
+def etag_of(body: bytes) -> str:
+    """A representation's strong ETag: what GET sends, and what a PATCH's If-Match is held to."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def require_version(document: dict[str, Any]) -> None:
+    """Refuse a change whose ``If-Match`` names no current version of the resource (412), as Solitude's
+    tastypie did: the client read it, and someone changed it since. Call it inside the transaction
+    that makes the change, with the row locked, and with the document GET would send."""
+    wanted = request.if_match
+    if not wanted or wanted.star_tag:  # no precondition, or "any version": the resource exists
+        return
+    as_sent = cast(Response, current_app.json.response(document))  # the bytes a GET would send
+    if not wanted.contains(etag_of(as_sent.get_data())):
+        raise PreconditionFailed(PreconditionFailed.MESSAGE)
 
 
 def accepted() -> Response:

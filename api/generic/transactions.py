@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint
 
 from api.auth import allow
-from api.generic.resources import accepted, listing, uri
+from api.generic.resources import accepted, listing, require_version, uri
 from api.generic.responses import TransactionList, TransactionOut
 from api.generic.schemas import NoQuery, TransactionCreate, TransactionQuery, TransactionUpdate
 from api.idempotency import idempotent
@@ -105,13 +105,18 @@ def create_transaction():
 
 
 @bp.patch("/transaction/<int:transaction_id>/")
-@documented("Change a transaction's status, notes or uid_pay", body=TransactionUpdate, responses={202: None})
+@documented(
+    "Change a transaction's status, notes or uid_pay",
+    body=TransactionUpdate,
+    responses={202: None, 412: ErrorOut},
+)
 @allow(OPERATOR, MARKETPLACE)
 def update_transaction(transaction_id: int):
     """Returns nothing when it worked (Solitude's 202)."""
-    transaction = transactions.get_transaction(transaction_id)
-    changes = parse_body(TransactionUpdate).model_dump(exclude_unset=True)
     with db.atomic():
+        transaction = transactions.get_transaction(transaction_id, lock=True)
+        require_version(documents([transaction])[0])
+        changes = parse_body(TransactionUpdate).model_dump(exclude_unset=True)
         transaction = transactions.update_transaction(transaction, changes)
     if transaction.order_id is not None and transaction.reconcile_requested_at is not None:
         reconcile.enqueue(transaction.order_id)

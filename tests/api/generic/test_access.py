@@ -143,3 +143,39 @@ def test_a_list_pages_from_any_offset_a_database_can_hold(client, operator, path
 
     assert response.status_code == 200
     assert response.get_json()["objects"] == [] and response.get_json()["meta"]["next"] is None
+
+
+@pytest.mark.parametrize(
+    "kind, make, change",
+    [
+        ("buyer", lambda: factories.buyer(), {"active": False}),
+        ("transaction", lambda: factories.transaction(), {"notes": "refunded by hand"}),
+    ],
+)
+def test_a_change_under_if_match_is_made_only_to_the_version_read(client, marketplace, kind, make, change):
+    resource = make()
+    path = f"/generic/{kind}/{resource.id}/"
+    read = client.get(path, headers=marketplace).headers["ETag"]
+    client.patch(
+        path,
+        json={"notes": "someone else"} if kind == "transaction" else {"active": True},
+        headers=marketplace,
+    )  # a change since: for a buyer, to what it already was
+    current = client.get(path, headers=marketplace).headers["ETag"]
+
+    stale = client.patch(path, json=change, headers={**marketplace, "If-Match": '"not-it"'})
+    assert stale.status_code == 412 and stale.get_json()["error"]["code"] == "precondition_failed"
+    assert client.get(path, headers=marketplace).headers["ETag"] == current  # nothing changed
+
+    fresh = client.patch(path, json=change, headers={**marketplace, "If-Match": current})
+    assert fresh.status_code == 202
+    assert client.get(path, headers=marketplace).headers["ETag"] not in (current, read)
+    unconditional = client.patch(path, json=change, headers={**marketplace, "If-Match": "*"})
+    assert unconditional.status_code == 202
+
+
+def test_a_generic_answer_leaves_its_date_header_to_the_server(client, marketplace):
+    buyer = factories.buyer()
+    answer = client.get(f"/generic/buyer/{buyer.id}/", headers=marketplace)
+
+    assert answer.status_code == 200 and "Date" not in answer.headers  # the server adds its one

@@ -117,6 +117,7 @@ def test_the_address_without_its_trailing_slash_redirects_to_it(client, marketpl
 
     assert response.status_code == 308
     assert response.headers["Location"].endswith(f"/generic/buyer/{buyer.id}/")
+    assert response.get_json()["error"]["code"] == "permanent_redirect"  # in JSON, as every answer
 
 
 def test_buyers_are_listed_by_uuid_and_by_active(client, marketplace):
