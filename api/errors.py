@@ -68,8 +68,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
         fields = describe_validation_error(exc)
-        if any(e["type"] == "json_invalid" for e in exc.errors()):
-            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        malformed = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if malformed is not None:  # where the parser stopped, as "expected `,` or `}` at line 7 column 2"
+            where = malformed.get("ctx", {}).get("error")
+            message = (
+                f"The request body is not valid JSON: {where}."
+                if where
+                else "The request body is not valid JSON."
+            )
+            return error_response(400, "malformed_json", message)
         summary = "; ".join(f"{name}: {text}" for name, text in fields.items())
         return error_response(400, "invalid_request", f"Invalid request: {summary}", fields)
 

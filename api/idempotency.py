@@ -9,8 +9,9 @@ places an order twice.
 Keys belong to the API key that sent them. The view, its writes and the record of its response run in
 one transaction (``models/idempotency.py``), and the messages the view sends wait for that commit.
 Responses worth replaying are kept: successes and refusals that the same request would meet again.
-A 409 (the state it met may change) and any 5xx (the next try may succeed) are not kept: their
-transaction is rolled back and a retry runs afresh.
+A 400 (an invalid request, which the client corrects and sends again under the same key, as Stripe
+allows), a 409 (the state it met may change) and any 5xx (the next try may succeed) are not kept:
+their transaction is rolled back and a retry runs afresh.
 
 Stored bodies are sealed with ``SECRET_KEY`` (Fernet): ``POST /partners`` answers with a new API key and
 webhook secret, which must not lie in the database in clear. For the same reason requests are
@@ -101,7 +102,7 @@ def _fernet() -> MultiFernet:
 
 
 def kept(status: int) -> bool:
-    return status < 500 and status != 409
+    return status < 500 and status not in (400, 409)
 
 
 def _run(view: Callable, args: tuple, kwargs: dict) -> Response:

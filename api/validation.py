@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel
@@ -70,7 +71,29 @@ def parse_body(schema: type[Schema]) -> Schema:
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise InvalidInput("The request needs a JSON body.", fields={"body": "is required"})
+    _refuse_repeated_keys(raw)
     return schema.model_validate_json(raw)
+
+
+def _refuse_repeated_keys(raw: bytes) -> None:
+    """A key given twice in one object is refused: parsers keep the last, so ``{"status": "Succesful",
+    "status": "Failed"}`` would settle an order for good on a word its sender may not have meant."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError):  # not JSON: the schema's parser says where
+        pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise InvalidInput(
+            f"The body gives the key {repeated!r} more than once in one object.",
+            fields={repeated: "is given more than once"},
+        )
+    return found
 
 
 def query_params(*allowed: str) -> dict[str, str]:

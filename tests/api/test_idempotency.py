@@ -88,11 +88,18 @@ def test_keys_belong_to_the_api_key_that_sent_them(client, marketplace, order_bo
     assert mine.get_json()["id"] != theirs.get_json()["id"]
 
 
-def test_a_refusal_is_replayed_but_a_conflict_is_not_kept(client, marketplace, order_body):
+def test_a_refusal_is_replayed_but_an_invalid_request_or_a_conflict_is_not_kept(
+    client, marketplace, order_body
+):
+    missing = {**order_body, "tpp_user_id": "tus_nobody"}
+    assert client.post("/orders", json=missing, headers=with_key(marketplace, "gone")).status_code == 404
+    replayed = client.post("/orders", json=missing, headers=with_key(marketplace, "gone"))
+    assert replayed.status_code == 404 and replayed.headers["Idempotent-Replayed"] == "true"
+
     invalid = {**order_body, "input": "not a map"}
     assert client.post("/orders", json=invalid, headers=with_key(marketplace, "bad")).status_code == 400
-    replayed = client.post("/orders", json=invalid, headers=with_key(marketplace, "bad"))
-    assert replayed.status_code == 400 and replayed.headers["Idempotent-Replayed"] == "true"
+    corrected = client.post("/orders", json=order_body, headers=with_key(marketplace, "bad"))
+    assert corrected.status_code == 201 and "Idempotent-Replayed" not in corrected.headers
 
     product = orders.Price.get_by_id(order_body["pricing_id"]).product
     product.enabled = False

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from models import keys
+from models import keys, orders
 from tests import factories
 from tests.factories import auth
 
@@ -100,3 +100,29 @@ def test_numbers_and_timestamps_out_of_any_range_are_400s(client, query):
 
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"]["fields"]
+
+
+def test_a_key_given_twice_in_one_object_is_refused_and_nothing_is_written(client):
+    order = factories.order()
+    partner = auth(keys.issue_key(keys.PARTNER, order.partner)[1])
+
+    answer = client.post(
+        f"/orders/{order.id}",
+        data=b'{"status": "Succesful", "output": {}, "status": "Failed"}',
+        headers={**partner, "Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["fields"] == {"status": "is given more than once"}
+    assert orders.get_order(order.id).status == orders.PENDING
+
+
+def test_malformed_json_is_refused_with_where_the_parser_stopped(client):
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+
+    answer = client.post("/users", data=b'{"first_name": "Li",\n "last_name" "N"}', headers=marketplace)
+
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"] == (
+        "The request body is not valid JSON: expected `:` at line 2 column 14."
+    )
