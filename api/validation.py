@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from datetime import UTC, datetime
@@ -78,10 +79,8 @@ def parse_body(schema: type[Schema]) -> Schema:
 def _refuse_repeated_keys(raw: bytes) -> None:
     """A key given twice in one object is refused: parsers keep the last, so ``{"status": "Succesful",
     "status": "Failed"}`` would settle an order for good on a word its sender may not have meant."""
-    try:
+    with contextlib.suppress(ValueError, RecursionError):  # not JSON: the schema's parser says where
         json.loads(raw, object_pairs_hook=_unique_keys)
-    except (ValueError, RecursionError):  # not JSON: the schema's parser says where
-        pass
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
