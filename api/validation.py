@@ -84,15 +84,15 @@ def _refuse_repeated_keys(raw: bytes) -> None:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) < len(pairs):
-        seen: set[str] = set()
-        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise InvalidInput(
-            f"The body gives the key {repeated!r} more than once in one object.",
-            fields={repeated: "is given more than once"},
-        )
-    return found
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise InvalidInput(
+                f"The body gives the key {key!r} more than once in one object.",
+                fields={key: "is given more than once"},
+            )
+        seen.add(key)
+    return dict(pairs)
 
 
 def query_params(*allowed: str) -> dict[str, str]:
