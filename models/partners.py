@@ -71,7 +71,24 @@ def validate_webhook_url(url: str) -> str:
             "The webhook URL must be an absolute http(s) URL.",
             fields={"webhook_url": "must be an absolute http(s) URL"},
         )
+    if not _is_a_dns_name(parsed.host):
+        raise InvalidInput(
+            f"The webhook URL's host {parsed.host!r} is not a name DNS can look up.",
+            fields={"webhook_url": "has a host name DNS cannot look up"},
+        )
     return url
+
+
+def _is_a_dns_name(host: str) -> bool:
+    """An address, or a name whose labels are 1 to 63 characters once encoded, as the resolver needs
+    ("a..example.com" has an empty one): what it refuses would fail every delivery."""
+    if host.startswith("["):  # an IPv6 address, which urllib3 has already read
+        return True
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def create_partner(name: str, webhook_url: str) -> tuple[Partner, str]:

@@ -69,7 +69,7 @@ class RefusesPrivateAddresses:
     def _new_conn(self) -> socket.socket:
         try:
             found = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: a label empty or too long
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
         addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
         forbidden = [address for address in addresses if is_forbidden(address)]

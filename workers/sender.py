@@ -177,6 +177,9 @@ def _attempt(
     except (HTTPError, OSError) as exc:
         _cut_off()
         return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
+    except Exception as exc:  # unforeseen, but still an attempt that failed: logged, and on the schedule
+        logger.exception("webhook attempt to %s failed unexpectedly", url)
+        return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
     try:
         excerpt = _read_excerpt(response)
         _cut_off()  # a body without a length ends where the watchdog shut the socket down

@@ -112,6 +112,20 @@ def test_a_webhook_url_the_sender_could_not_request_is_refused_when_given(client
     assert partners.get_partner(acme.id).webhook_url == endpoint
 
 
+@pytest.mark.parametrize(
+    "url", ["https://a..example.com/hook", f"https://{'a' * 64}.example.com/", "https://.example.com/"]
+)
+def test_a_webhook_url_whose_host_dns_cannot_look_up_is_refused_when_given(client, operator, url):
+    acme = factories.partner()
+
+    created = client.post("/partners", json={"name": "Acme", "webhook_url": url}, headers=operator)
+    moved = client.patch(f"/partners/{acme.id}", json={"webhook_url": url}, headers=acme.headers)
+
+    assert created.status_code == moved.status_code == 400
+    assert moved.get_json()["error"]["fields"] == {"webhook_url": "has a host name DNS cannot look up"}
+    assert partners.Partner.select().count() == 1
+
+
 def waiting_for_a_lock() -> bool:
     """Whether a connection to this database is waiting for a lock another holds."""
     query = "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
