@@ -25,8 +25,9 @@ from workers.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
 
-# A claim outlives the request's timeout by this much, so that a worker still sending never loses
-# its claim to the sweeper; a worker that dies releases the row this long after the timeout.
+# A claim outlives the longest a worker may hold it (a wait for one of the partner's slots, then the
+# request's timeout) by this much, so that a worker still sending never loses its claim to the
+# sweeper; a worker that dies releases the row this long after that.
 LEASE_MARGIN_SECONDS = 30
 
 
@@ -63,7 +64,7 @@ def signing_secrets(partner_id: str) -> list[str]:
 # moment, are each written in one statement.
 claims: GroupCommit[int, attempts.Claim | None] = GroupCommit(
     lambda delivery_ids: attempts.claim_many(
-        delivery_ids, settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
+        delivery_ids, partner_slots.longest_wait + settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
     )
 )
 outcomes: GroupCommit[attempts.Outcome, bool] = GroupCommit(attempts.write_outcomes)

@@ -61,7 +61,12 @@ class PartnerSlots(Middleware):
     def patience(self, partner_id: str) -> float:
         """How long the partner's oldest request may be out while the partner counts as answering."""
         usual = self._response_time.get(partner_id, 0.0)
-        return min(max(ANSWERING_FACTOR * usual, ANSWERING_MIN_SECONDS), self.timeout / 2)
+        return min(max(ANSWERING_FACTOR * usual, ANSWERING_MIN_SECONDS), self.longest_wait)
+
+    @property
+    def longest_wait(self) -> float:
+        """The longest ``acquire`` waits for a slot: half the request's timeout."""
+        return self.timeout / 2
 
     def _answering(self, partner_id: str, now: float) -> bool:
         started = self._started[partner_id]

@@ -180,16 +180,10 @@ def _attempt(
     except Exception as exc:  # unforeseen, but still an attempt that failed: logged, and on the schedule
         logger.exception("webhook attempt to %s failed unexpectedly", url)
         return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
-    try:
-        excerpt = _read_excerpt(response)
-        _cut_off()  # a body without a length ends where the watchdog shut the socket down
-    except (HTTPError, OSError) as exc:
+    if attempt_deadline.passed():  # in threads, headers may end where the watchdog shut the socket down
         response.close()
-        _cut_off()
-        excerpt = f"[response body unreadable: {_describe(exc)}]"
-    except _DeadlinePassed:  # cut off mid-answer: the connection must not go back to the pool
-        response.close()
-        raise
+        raise _DeadlinePassed
+    excerpt = _body_excerpt(response)
     retry_after = None
     if response.status in (429, 503):
         try:
@@ -203,6 +197,27 @@ def _attempt(
         response_excerpt=excerpt or None,
         retry_after_seconds=retry_after,
     )
+
+
+BODY_CUT_OFF = "[response body cut off at the timeout]"
+
+
+def _body_excerpt(response: urllib3.BaseHTTPResponse) -> str:
+    """The start of the body, or what stopped it. The status line decides the attempt, as Svix and
+    Stripe decide it: a 2xx whose body is still arriving at the deadline was received, and sending it
+    again would give the partner a message it has already acknowledged."""
+    try:
+        try:
+            excerpt = _read_excerpt(response)
+        except (HTTPError, OSError) as exc:
+            response.close()
+            _cut_off()
+            return f"[response body unreadable: {_describe(exc)}]"
+        _cut_off()  # in threads, a body without a length ends where the watchdog shut the socket down
+        return excerpt
+    except _DeadlinePassed:  # the connection, cut off mid-answer, must not go back to the pool
+        response.close()
+        return BODY_CUT_OFF
 
 
 def _describe(exc: BaseException) -> str:

@@ -334,3 +334,15 @@ def test_a_wake_up_a_little_early_by_the_workers_clock_comes_back_when_the_row_i
     (webhook,) = receiver.wait_for(1, timeout=5)  # not the sweeper's minute and more
     assert webhook.headers["webhook-id"] == row.webhook_id
     assert Delivery.get_by_id(stale.id).state == deliveries.PENDING
+
+
+def test_a_workers_claim_outlasts_the_longest_wait_for_a_partner_slot_and_the_request(receiver, settings):
+    acme = factories.partner(webhook_url=receiver.url)
+    row = deliveries.create_delivery(acme.id, "order.created", {"id": "po_x"})
+    before = utcnow()
+
+    claim = delivery.claim_delivery(row.id)
+
+    held_for = (claim.lease_expires_at - before).total_seconds()
+    slot_wait = settings.webhook_timeout_seconds / 2  # the most PartnerSlots.acquire waits
+    assert held_for >= slot_wait + settings.webhook_timeout_seconds + delivery.LEASE_MARGIN_SECONDS
