@@ -7,7 +7,7 @@ and the OpenAPI document is generated from them.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PastDate,
     StringConstraints,
     field_validator,
 )
@@ -128,7 +129,7 @@ class UserCreate(Body):
     last_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     email: Email
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    date_of_birth: date | None = None
+    date_of_birth: PastDate | None = None
     address_line1: ShortText | None = None
     address_line2: ShortText | None = None
     city: Annotated[str, StringConstraints(max_length=100)] | None = None

@@ -71,15 +71,24 @@ class DemoPartner:
 
     def process(self, webhook_id: str, order: dict) -> None:
         try:
+            # The order as it is now: a webhook retried for hours may describe an order since settled
+            # by hand, or one whose input has been added to (deliveries may also arrive out of order).
+            order = self._get(f"/orders/{order['id']}")
+            if order["status"] != "Pending":
+                logger.info("order %s is %s already: nothing to do", order["id"], order["status"])
+                return
             status, output = self.decide(order)
             response = self.session.post(
                 f"{self.config.api_url}/orders/{order['id']}",
                 json={"status": status, "output": output},
                 timeout=10,
             )
-            logger.info("order %s -> %s (%s)", order["id"], status, response.status_code)
+            response.raise_for_status()
+            logger.info("order %s -> %s", order["id"], status)
         except requests.RequestException:
             logger.exception("could not settle order %s", order["id"])
+            with self.lock:  # a redelivery of this webhook is handled again
+                self.seen.discard(webhook_id)
 
     def receive(self, headers: dict[str, str], body: bytes) -> int:
         """Handle one webhook request; return the status code to answer with."""

@@ -56,3 +56,14 @@ def test_a_partner_may_not_register_users(client):
     acme = factories.partner()
 
     assert client.post("/users", json=LISA, headers=acme.headers).status_code == 403
+
+
+def test_a_date_of_birth_not_yet_come_is_refused(client):
+    marketplace = auth(factories.api_key(keys.MARKETPLACE))
+    body = {"first_name": "Li", "last_name": "N", "email": "li@example.com", "date_of_birth": "2990-02-03"}
+
+    response = client.post("/users", json=body, headers=marketplace)
+
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["fields"]) == {"date_of_birth"}
+    assert users.EndUser.select().count() == 0
