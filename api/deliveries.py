@@ -22,6 +22,7 @@ from models import redelivery
 from models.base import isoformat
 from models.db import db
 from models.deliveries import Attempt, Delivery
+from models.errors import NotFound
 from models.keys import OPERATOR, PARTNER
 from workers.delivery import send_batches_now, send_now
 
@@ -60,13 +61,16 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
 def filters_from(values: dict[str, Any]) -> redelivery.Filters:
     """The list's filters; a partner's are always confined to its own deliveries."""
     scope = current_principal().partner_scope
+    asked = values.get("partner_id")
+    if scope and asked not in (None, scope):  # another partner's: not one this key may see
+        raise NotFound(f"No partner {asked}.", fields={"partner_id": "does not exist"})
 
     def moment(name: str):
         value = values.get(name)
         return parse_timestamp(name, value) if isinstance(value, str) else value
 
     return redelivery.Filters(
-        partner_id=scope or values.get("partner_id"),
+        partner_id=scope or asked,
         state=values.get("state"),
         event_type=values.get("event_type"),
         created_after=moment("created_after"),

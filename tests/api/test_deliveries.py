@@ -126,9 +126,12 @@ def test_a_partner_sees_and_requeues_only_its_own_deliveries(client, marketplace
     mine = dead_delivery(client, marketplace, receiver, acme)
     theirs = dead_delivery(client, marketplace, receiver, rival)
 
-    listed = client.get(f"/deliveries?partner_id={rival.id}", headers=acme.headers).get_json()["data"]
+    listed = client.get("/deliveries", headers=acme.headers).get_json()["data"]
+    named = client.get(f"/deliveries?partner_id={acme.id}", headers=acme.headers).get_json()["data"]
+    another = client.get(f"/deliveries?partner_id={rival.id}", headers=acme.headers)
 
-    assert [d["id"] for d in listed] == [mine.id]
+    assert [d["id"] for d in listed] == [d["id"] for d in named] == [mine.id]
+    assert another.status_code == 404  # not a list of its own under another's name
     assert client.get(f"/deliveries/{theirs.id}", headers=acme.headers).status_code == 404
     assert client.post(f"/deliveries/{theirs.id}/requeue", headers=acme.headers).status_code == 404
     assert client.post(f"/deliveries/{mine.id}/requeue", headers=acme.headers).status_code == 202
