@@ -20,7 +20,6 @@ def create_app(config: settings_module.Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
-        JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     init_db(settings.database_url, pool_size=settings.database_pool_size)

@@ -26,7 +26,8 @@ _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200
 deliveries = Counter(
     "courier_deliveries",
     "Webhook wake-ups that claimed a delivery, by what became of it: succeeded, retrying (a retry is "
-    "scheduled), dead (the schedule ran out), held (endpoint disabled), deferred (partner's slots busy).",
+    "scheduled), dead (the schedule ran out), held (endpoint disabled), deferred (partner's slots busy), "
+    "lapsed (the claim's lease ran out before its outcome was written).",
     ["outcome"],
 )
 attempt_duration = Histogram(

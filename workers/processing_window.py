@@ -8,7 +8,10 @@ import dramatiq
 
 from models import orders
 from models.base import utcnow
-from workers import metrics
+from workers import (
+    broker,  # noqa: F401  (the broker is set before any actor is declared)
+    metrics,
+)
 from workers.dispatch import dispatch
 
 logger = logging.getLogger(__name__)

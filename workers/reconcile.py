@@ -13,6 +13,7 @@ import dramatiq
 
 from models import reconciliation
 from models.base import utcnow
+from workers import broker  # noqa: F401  (the broker is set before any actor is declared)
 from workers.dispatch import dispatch
 
 # Long enough for the message sent after the commit to have been handled.

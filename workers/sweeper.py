@@ -16,7 +16,7 @@ from dramatiq.middleware import Middleware
 
 from models import redelivery
 from workers.broker import broker, settings
-from workers.delivery import deliver_webhook
+from workers.delivery import send_now
 from workers.dispatch import dispatch
 
 BATCH = 1000
@@ -28,8 +28,7 @@ def sweep_deliveries(grace_seconds: float | None = None) -> None:
     """Idempotent: it only sends wake-ups, and a wake-up for a delivery not due claims nothing."""
     grace = settings.sweeper_grace_seconds if grace_seconds is None else grace_seconds
     overdue = redelivery.overdue(grace_seconds=grace, limit=BATCH) + redelivery.release_stranded(limit=BATCH)
-    for delivery_id in overdue:
-        dispatch(deliver_webhook, delivery_id)
+    send_now(overdue)  # in one round trip; if the broker stays away, the next sweep sends them again
     if overdue:
         # Returned values are dropped by Dramatiq (with a warning each time): say it in the log instead.
         logger.warning("re-sent %d overdue deliveries", len(overdue), extra={"count": len(overdue)})

@@ -28,11 +28,8 @@ SECURITY_HEADERS = {
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    # Pages show customers' details and, once, new secrets: no cache keeps them.
-    "Cache-Control": "no-store",
-}
+}  # and, as every answer (api/security_headers.py), nosniff and no-store
 
 
 @bp.after_request
