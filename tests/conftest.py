@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
+from werkzeug.serving import make_server
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_TIER = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
@@ -281,3 +282,14 @@ def receiver():
     """A partner endpoint on 127.0.0.1 that records what it receives and answers as told."""
     with Receiver() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The application on a free port of 127.0.0.1, for the whole session; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)

@@ -119,10 +119,13 @@ def _deadline(seconds: float) -> Iterator[None]:
         yield
 
 
-def _cut_off() -> None:
+def _cut_off(closing: urllib3.BaseHTTPResponse | None = None) -> None:
     """In threads, a network wait that failed because the attempt ran out of time ends it as under
-    gevent, and not as an error of the partner's."""
+    gevent, and not as an error of the partner's; ``closing``, a response, is closed first, so that
+    its connection does not go back to the pool."""
     if attempt_deadline.passed():
+        if closing is not None:
+            closing.close()
         raise _DeadlinePassed
 
 
@@ -180,9 +183,7 @@ def _attempt(
     except Exception as exc:  # unforeseen, but still an attempt that failed: logged, and on the schedule
         logger.exception("webhook attempt to %s failed unexpectedly", url)
         return AttemptResult(url=url, duration_ms=_ms_since(started), error=_describe(exc))
-    if attempt_deadline.passed():  # in threads, headers may end where the watchdog shut the socket down
-        response.close()
-        raise _DeadlinePassed
+    _cut_off(closing=response)  # in threads, headers may end where the watchdog shut the socket down
     excerpt = _body_excerpt(response)
     retry_after = None
     if response.status in (429, 503):

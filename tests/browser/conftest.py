@@ -8,10 +8,8 @@ Without ``/usr/bin/chromium`` these tests are skipped, and say why; with ``COURI
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from scripts import browser as system_browser
 
@@ -29,17 +27,6 @@ def chromium():
         browser = system_browser.launch(playwright)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The application on a free port of 127.0.0.1, for the whole session; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
 
 
 @pytest.fixture
